@@ -1,0 +1,11 @@
+.PHONY: dev test lint
+# Run the service locally: DynamoDB Local, demo accounts, the API on 127.0.0.1:3000.
+dev:
+	@bash scripts/dev.sh
+# The whole test suite, with its local dependencies started and stopped.
+test:
+	@bash scripts/test.sh
+# Formatting and lints, as CI checks them.
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings

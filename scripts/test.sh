@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `make test`: unit tests, and integration tests against DynamoDB Local and moto's
+# Secrets Manager, each started here on a free loopback port and stopped at exit.
+source "$(dirname "$0")/lib.sh"
+
+ensure_dynamodb_local
+ensure_moto
+say "building"
+cargo build --quiet --workspace --all-targets
+DYNAMODB_PORT="$(free_port)"; start_dynamodb_local "$DYNAMODB_PORT"
+MOTO_PORT="$(free_port)"; start_moto "$MOTO_PORT"
+export KNOTIE_TEST_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
+export KNOTIE_TEST_SECRETS="http://127.0.0.1:$MOTO_PORT"
+export KNOTIE_LOCAL_BIN="$ROOT/target/debug/knotie-local"
+say "running tests"
+cargo test --workspace "$@"

@@ -1,0 +1,146 @@
+//! The management API: one function per route, each turning an API Gateway request into
+//! a call of [`lifecycle`](crate::lifecycle) and its result into JSON. Errors become
+//! responses here, in one place.
+
+use std::convert::Infallible;
+
+use http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::app::App;
+use crate::client_configs::client_configs;
+use crate::error::Error;
+use crate::identity::Identity;
+use crate::lifecycle::{self, NewToken, TokenRecord};
+
+/// Management requests are small JSON documents; anything bigger is a mistake.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// `POST /mcp-tokens` → 201 with the token, shown this once.
+pub async fn generate(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
+    Ok(reply(
+        async {
+            let identity = Identity::from_request(&req, &app.config.account_claim)?;
+            let body = req.body().as_ref();
+            if body.len() > MAX_BODY_BYTES {
+                return Err(Error::TooLarge {
+                    limit: MAX_BODY_BYTES,
+                });
+            }
+            let new = NewToken::from_json(body)?;
+            let pepper = app.pepper.get().await?;
+            let now = OffsetDateTime::now_utc();
+            let generated = lifecycle::generate(&app.store, pepper, &identity, new, now).await?;
+            let record = &generated.record;
+            tracing::info!(account = %identity.account, token_id = %record.id, "token generated");
+            let mut body = json!({
+                "id": record.id.as_str(),
+                "name": record.name,
+                "token": generated.token.expose(),
+                "hint": record.hint,
+                "scopes": record.scopes.to_strings(),
+                "created_at": timestamp(Some(record.created_at)),
+                "expires_at": timestamp(record.expires_at),
+                "client_configs": client_configs(&app.config.mcp_url, &generated.token),
+            });
+            if let Some(warning) = generated.warning {
+                body["warning"] = warning.into();
+            }
+            Ok((StatusCode::CREATED, Some(body)))
+        }
+        .await,
+    ))
+}
+
+/// `GET /mcp-tokens?limit=&cursor=` → 200 with a page, newest first.
+pub async fn list(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
+    Ok(reply(
+        async {
+            let identity = Identity::from_request(&req, &app.config.account_claim)?;
+            let query = req.query_string_parameters_ref();
+            let param = |name| query.and_then(|q| q.first(name));
+            let pepper = app.pepper.get().await?;
+            let page = lifecycle::list(
+                &app.store,
+                pepper,
+                &identity,
+                param("limit"),
+                param("cursor"),
+            )
+            .await?;
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            let tokens: Vec<Value> = page.tokens.iter().map(|t| listed(t, now)).collect();
+            Ok((
+                StatusCode::OK,
+                Some(json!({ "tokens": tokens, "next_cursor": page.next_cursor })),
+            ))
+        }
+        .await,
+    ))
+}
+
+/// `DELETE /mcp-tokens/{id}` → 204, also when it was revoked already.
+pub async fn revoke(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
+    Ok(reply(
+        async {
+            let identity = Identity::from_request(&req, &app.config.account_claim)?;
+            let id = req
+                .path_parameters_ref()
+                .and_then(|p| p.first("id"))
+                .ok_or(Error::TokenNotFound)?;
+            lifecycle::revoke(&app.store, &identity, id, OffsetDateTime::now_utc()).await?;
+            tracing::info!(account = %identity.account, token_id = %id, "token revoked");
+            Ok((StatusCode::NO_CONTENT, None))
+        }
+        .await,
+    ))
+}
+
+/// How a token appears in a listing: metadata and hint, never the secret or its hash.
+fn listed(t: &TokenRecord, now: i64) -> Value {
+    json!({
+        "id": t.id.as_str(),
+        "name": t.name,
+        "hint": t.hint,
+        "scopes": t.scopes.to_strings(),
+        "created_by": t.created_by,
+        "created_at": timestamp(Some(t.created_at)),
+        "expires_at": timestamp(t.expires_at),
+        "last_used_at": timestamp(t.last_used_at),
+        "status": t.status(now).as_str(),
+    })
+}
+
+fn timestamp(unix: Option<i64>) -> Value {
+    unix.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .map_or(Value::Null, Value::String)
+}
+
+/// The one place a result becomes a response. Server-side failures are logged with their
+/// cause; the caller sees only the JSON error.
+fn reply(result: Result<(StatusCode, Option<Value>), Error>) -> Response<Body> {
+    let (status, body) = match result {
+        Ok(ok) => ok,
+        Err(err) => {
+            if err.status().is_server_error() {
+                tracing::error!(code = err.code(), error = ?err, "request failed");
+            }
+            (err.status(), Some(err.to_json()))
+        }
+    };
+    let builder = Response::builder()
+        .status(status)
+        // Responses can carry a token; no cache along the way may keep one.
+        .header(http::header::CACHE_CONTROL, "no-store");
+    let response = match body {
+        Some(body) => builder
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Body::Text(body.to_string())),
+        None => builder.body(Body::Empty),
+    };
+    response.unwrap_or_else(|_| Response::new(Body::Empty))
+}

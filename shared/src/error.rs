@@ -1,0 +1,69 @@
+//! The one error type of the service and its one mapping to an HTTP status and a
+//! machine-readable code. Messages are written for the person who will read them.
+
+use http::StatusCode;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The caller's request is malformed or breaks a rule; the message says which.
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("the request carries no signed-in user; sign in again")]
+    Unauthenticated,
+    #[error("no token with this id exists in this account")]
+    TokenNotFound,
+    #[error("this account already has {limit} active tokens, the most allowed; revoke one you no longer use")]
+    TokenLimit { limit: u32 },
+    #[error("the request body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    /// A dependency (DynamoDB, Secrets Manager) failed: fail closed, never guess.
+    #[error("{what} is unavailable right now; try again shortly")]
+    Unavailable {
+        what: &'static str,
+        #[source]
+        source: BoxError,
+    },
+    /// A bug or a misconfiguration; details go to the log, not to the caller.
+    #[error("internal error")]
+    Internal(#[source] BoxError),
+}
+
+impl Error {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Error {
+        Error::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Error::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Error::TokenNotFound => StatusCode::NOT_FOUND,
+            Error::TokenLimit { .. } => StatusCode::CONFLICT,
+            Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::BadRequest { code, .. } => code,
+            Error::Unauthenticated => "unauthenticated",
+            Error::TokenNotFound => "token_not_found",
+            Error::TokenLimit { .. } => "token_limit_reached",
+            Error::TooLarge { .. } => "payload_too_large",
+            Error::Unavailable { .. } => "service_unavailable",
+            Error::Internal(_) => "internal_error",
+        }
+    }
+
+    /// `{"error": {"code": ..., "message": ...}}`
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "error": { "code": self.code(), "message": self.to_string() } })
+    }
+}

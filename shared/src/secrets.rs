@@ -1,0 +1,58 @@
+//! Where the pepper comes from. Deployed functions read it from Secrets Manager once per
+//! cold start; if that fails, each request retries and gets 503 until it succeeds — never
+//! a default pepper. Only the local development server passes a fixed one.
+
+use aws_sdk_secretsmanager::Client;
+use tokio::sync::OnceCell;
+
+use crate::error::{BoxError, Error};
+use crate::hashing::Pepper;
+
+#[derive(Debug)]
+pub enum PepperSource {
+    Fixed(Pepper),
+    SecretsManager {
+        client: Client,
+        secret_id: String,
+        pepper: OnceCell<Pepper>,
+    },
+}
+
+impl PepperSource {
+    pub fn secrets_manager(client: Client, secret_id: impl Into<String>) -> PepperSource {
+        PepperSource::SecretsManager {
+            client,
+            secret_id: secret_id.into(),
+            pepper: OnceCell::new(),
+        }
+    }
+
+    pub async fn get(&self) -> Result<&Pepper, Error> {
+        match self {
+            PepperSource::Fixed(pepper) => Ok(pepper),
+            PepperSource::SecretsManager {
+                client,
+                secret_id,
+                pepper,
+            } => pepper
+                .get_or_try_init(|| load(client, secret_id))
+                .await
+                .map_err(|source| Error::Unavailable {
+                    what: "the secret store",
+                    source,
+                }),
+        }
+    }
+}
+
+async fn load(client: &Client, secret_id: &str) -> Result<Pepper, BoxError> {
+    let out = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await?;
+    let secret = out
+        .secret_string()
+        .ok_or("the pepper secret has no string value")?;
+    Ok(Pepper::new(secret.as_bytes())?)
+}

@@ -1,0 +1,363 @@
+//! Token items. A token lives in two items written and revoked together in one
+//! transaction: its metadata in the account's partition (listed newest first, strongly
+//! consistent) and a lookup item keyed by its hash (one GetItem verifies a token). A
+//! counter item beside the metadata holds the number of active tokens, so the limit holds
+//! under any number of concurrent generates.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use ring::rand::{SecureRandom, SystemRandom};
+
+use super::{internal, keys, n, s, unavailable, Item, ItemExt, Store};
+use crate::error::Error;
+use crate::hashing::TokenHash;
+use crate::identity::AccountId;
+use crate::lifecycle::{TokenId, TokenRecord};
+use crate::scope::Scopes;
+
+/// Transactions on one account's counter conflict when generates race; each retry waits
+/// a little longer, with jitter so the racers spread out.
+const MAX_ATTEMPTS: u32 = 40;
+
+pub enum Inserted {
+    Yes,
+    LimitReached,
+}
+
+pub enum Revoked {
+    Yes,
+    /// The item changed between our read and our write (revoked or retired meanwhile).
+    Raced,
+}
+
+/// How one cancelled transaction ended, from its per-item cancellation reasons.
+enum Cancelled {
+    /// The condition on the item at this index failed.
+    Condition(usize),
+    /// Another transaction held an item: try again.
+    Conflict,
+}
+
+impl Store {
+    /// Writes a new token's two items and counts it, unless the account already has
+    /// `limit` counted tokens.
+    pub async fn insert_token(&self, record: &TokenRecord, limit: u32) -> Result<Inserted, Error> {
+        let pk = keys::account(&record.account);
+        let counter = Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(&pk))
+            .key(keys::SK, s(keys::TOKEN_COUNTER))
+            .update_expression("SET active = if_not_exists(active, :zero) + :one")
+            .condition_expression("attribute_not_exists(active) OR active < :limit")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(limit))
+            .build()
+            .map_err(internal)?;
+        let mut meta = common_attributes(record);
+        meta.extend([
+            (keys::PK.into(), s(&pk)),
+            (keys::SK.into(), s(keys::token(&record.id))),
+            ("name".into(), s(&record.name)),
+            ("hint".into(), s(&record.hint)),
+            ("created_by".into(), s(&record.created_by)),
+            ("token_hash".into(), s(record.hash.as_str())),
+            ("counted".into(), AttributeValue::Bool(true)),
+        ]);
+        let mut lookup = common_attributes(record);
+        lookup.extend([
+            (keys::PK.into(), s(keys::token_hash(&record.hash))),
+            (keys::SK.into(), s(keys::TOKEN_HASH_SK)),
+            ("account".into(), s(record.account.as_str())),
+        ]);
+        let items = vec![
+            TransactWriteItem::builder().update(counter).build(),
+            TransactWriteItem::builder()
+                .put(self.put_new(meta)?)
+                .build(),
+            TransactWriteItem::builder()
+                .put(self.put_new(lookup)?)
+                .build(),
+        ];
+        match self.transact(items).await? {
+            None => Ok(Inserted::Yes),
+            Some(0) => Ok(Inserted::LimitReached),
+            // A 238-bit token or a ULID colliding is not going to happen; if it does, say so.
+            Some(_) => Err(internal(Collision)),
+        }
+    }
+
+    /// One page of the account's tokens, newest first, starting after `after`.
+    /// Returns whether more follow.
+    pub async fn list_tokens(
+        &self,
+        account: &AccountId,
+        limit: usize,
+        after: Option<&TokenId>,
+    ) -> Result<(Vec<TokenRecord>, bool), Error> {
+        let pk = keys::account(account);
+        // One extra item tells whether another page exists without an empty last page.
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":prefix", s(keys::TOKEN_PREFIX))
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
+        if let Some(after) = after {
+            query = query
+                .exclusive_start_key(keys::PK, s(&pk))
+                .exclusive_start_key(keys::SK, s(keys::token(after)));
+        }
+        let out = query.send().await.map_err(unavailable)?;
+        let mut records = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(|item| record_from_item(account, item))
+            .collect::<Result<Vec<_>, _>>()?;
+        let more = records.len() > limit;
+        records.truncate(limit);
+        Ok((records, more))
+    }
+
+    pub async fn get_token(
+        &self,
+        account: &AccountId,
+        id: &TokenId,
+    ) -> Result<Option<TokenRecord>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::account(account)))
+            .key(keys::SK, s(keys::token(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.item
+            .map(|item| record_from_item(account, &item))
+            .transpose()
+    }
+
+    /// Marks both items revoked and, if the token still counted, frees its place. The
+    /// condition on the metadata makes a concurrent second revoke a no-op, not a double count.
+    pub async fn revoke_token(
+        &self,
+        record: &TokenRecord,
+        by: &str,
+        now: i64,
+    ) -> Result<Revoked, Error> {
+        let pk = keys::account(&record.account);
+        let counted = if record.counted {
+            " AND counted = :true"
+        } else {
+            ""
+        };
+        let meta = Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(&pk))
+            .key(keys::SK, s(keys::token(&record.id)))
+            .update_expression(
+                "SET revoked = :true, revoked_at = :now, revoked_by = :by, counted = :false",
+            )
+            .condition_expression(format!(
+                "attribute_exists(PK) AND revoked = :false{counted}"
+            ))
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":by", s(by))
+            .build()
+            .map_err(internal)?;
+        let lookup = Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::token_hash(&record.hash)))
+            .key(keys::SK, s(keys::TOKEN_HASH_SK))
+            .update_expression("SET revoked = :true, revoked_at = :now")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":now", n(now))
+            .build()
+            .map_err(internal)?;
+        let mut items = vec![
+            TransactWriteItem::builder().update(meta).build(),
+            TransactWriteItem::builder().update(lookup).build(),
+        ];
+        if record.counted {
+            items.push(
+                TransactWriteItem::builder()
+                    .update(self.uncount(&pk)?)
+                    .build(),
+            );
+        }
+        Ok(match self.transact(items).await? {
+            None => Revoked::Yes,
+            Some(_) => Revoked::Raced,
+        })
+    }
+
+    /// Stops counting the account's expired tokens against the limit; returns how many
+    /// places were freed. Runs only when the limit is reached, so its Query is rare.
+    pub async fn retire_expired(&self, account: &AccountId, now: i64) -> Result<u32, Error> {
+        let pk = keys::account(account);
+        let expired = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .filter_expression("counted = :true AND expires_at <= :now")
+            .projection_expression("SK")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":prefix", s(keys::TOKEN_PREFIX))
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":now", n(now))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(unavailable)?;
+        let mut freed = 0;
+        for item in expired {
+            let retire = Update::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(&pk))
+                .key(keys::SK, s(item.string(keys::SK)?))
+                .update_expression("SET counted = :false")
+                .condition_expression("counted = :true")
+                .expression_attribute_values(":true", AttributeValue::Bool(true))
+                .expression_attribute_values(":false", AttributeValue::Bool(false))
+                .build()
+                .map_err(internal)?;
+            let items = vec![
+                TransactWriteItem::builder().update(retire).build(),
+                TransactWriteItem::builder()
+                    .update(self.uncount(&pk)?)
+                    .build(),
+            ];
+            // A failed condition means a concurrent revoke or retire already freed it.
+            if self.transact(items).await?.is_none() {
+                freed += 1;
+            }
+        }
+        Ok(freed)
+    }
+
+    fn put_new(&self, item: Item) -> Result<Put, Error> {
+        Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(internal)
+    }
+
+    fn uncount(&self, pk: &str) -> Result<Update, Error> {
+        Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(keys::TOKEN_COUNTER))
+            .update_expression("SET active = active - :one")
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(internal)
+    }
+
+    /// Runs a transaction, retrying conflicts with other transactions. `Ok(None)` when it
+    /// committed, `Ok(Some(i))` when the condition on item `i` failed.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Option<usize>, Error> {
+        for attempt in 1..=MAX_ATTEMPTS {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            match result.map_err(cancelled) {
+                Ok(_) => return Ok(None),
+                Err(Ok(Cancelled::Condition(i))) => return Ok(Some(i)),
+                Err(Ok(Cancelled::Conflict)) if attempt < MAX_ATTEMPTS => backoff(attempt).await,
+                Err(Ok(Cancelled::Conflict)) => break,
+                Err(Err(e)) => return Err(e),
+            }
+        }
+        Err(Error::Unavailable {
+            what: "the token store",
+            source: "too many concurrent changes to this account".into(),
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("a new token collided with an existing item")]
+struct Collision;
+
+fn cancelled<R>(err: SdkError<TransactWriteItemsError, R>) -> Result<Cancelled, Error>
+where
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    if let Some(TransactWriteItemsError::TransactionCanceledException(e)) = err.as_service_error() {
+        let codes: Vec<&str> = e
+            .cancellation_reasons()
+            .iter()
+            .map(|r| r.code().unwrap_or("None"))
+            .collect();
+        if let Some(i) = codes.iter().position(|c| *c == "ConditionalCheckFailed") {
+            return Ok(Cancelled::Condition(i));
+        }
+        if codes.contains(&"TransactionConflict") {
+            return Ok(Cancelled::Conflict);
+        }
+    }
+    Err(unavailable(err))
+}
+
+async fn backoff(attempt: u32) {
+    let mut jitter = [0u8; 1];
+    let _ = SystemRandom::new().fill(&mut jitter);
+    let ms = u64::from(attempt.min(10)) * 5 + u64::from(jitter[0] % 20);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
+/// Attributes both items of a token carry.
+fn common_attributes(record: &TokenRecord) -> Item {
+    let mut item = Item::from([
+        ("token_id".into(), s(record.id.as_str())),
+        (
+            "scopes".into(),
+            AttributeValue::L(record.scopes.iter().map(|sc| s(sc.as_str())).collect()),
+        ),
+        ("created_at".into(), n(record.created_at)),
+        ("revoked".into(), AttributeValue::Bool(false)),
+    ]);
+    if let Some(expires_at) = record.expires_at {
+        item.insert("expires_at".into(), n(expires_at));
+    }
+    item
+}
+
+fn record_from_item(account: &AccountId, item: &Item) -> Result<TokenRecord, Error> {
+    let id = item.string("token_id")?;
+    Ok(TokenRecord {
+        id: TokenId::parse(&id).ok_or_else(|| internal(super::CorruptItem("token_id".into())))?,
+        account: account.clone(),
+        name: item.string("name")?,
+        hint: item.string("hint")?,
+        scopes: Scopes::parse(item.strings("scopes")).map_err(internal)?,
+        created_by: item.string("created_by")?,
+        created_at: item.int("created_at")?,
+        expires_at: item.opt_int("expires_at"),
+        last_used_at: item.opt_int("last_used_at"),
+        revoked_at: item.opt_int("revoked_at"),
+        hash: TokenHash::from_stored(item.string("token_hash")?),
+        counted: item.flag("counted"),
+    })
+}
