@@ -1,1 +1,13 @@
+//! Integration tests: the management handlers against DynamoDB Local, the pepper from
+//! moto's Secrets Manager, and the local server over real HTTP. `make test` starts the
+//! dependencies and points the tests at them.
 
+mod common;
+
+mod events;
+mod generate;
+mod limits;
+mod list;
+mod local_server;
+mod outages;
+mod revoke;

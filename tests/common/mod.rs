@@ -1,0 +1,174 @@
+//! The harness: an [`App`] on DynamoDB Local, a fresh account per test, and requests built
+//! from the sample events in `events/`, as API Gateway would deliver them.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use http::StatusCode;
+use knotie::config::{Config, DEFAULT_ACCOUNT_CLAIM};
+use knotie::hashing::Pepper;
+use knotie::identity::AccountId;
+use knotie::secrets::PepperSource;
+use knotie::store::accounts::Account;
+use knotie::store::Store;
+use knotie::App;
+use lambda_http::Request;
+use serde_json::Value;
+
+pub const TABLE: &str = "knotie-test";
+pub const PEPPER: &[u8] = b"integration-test-pepper-0123456789abcdef";
+pub const MCP_URL: &str = "https://abc123.lambda-url.eu-west-1.on.aws/mcp";
+/// Nothing listens here: a dependency that is down.
+pub const DEAD_ENDPOINT: &str = "http://127.0.0.1:9";
+
+pub fn env(name: &str) -> String {
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: run the tests with `make test`"))
+}
+
+pub fn config() -> Config {
+    Config {
+        table: TABLE.into(),
+        account_claim: DEFAULT_ACCOUNT_CLAIM.into(),
+        mcp_url: MCP_URL.into(),
+    }
+}
+
+pub async fn store_at(endpoint: &str) -> Store {
+    Store::new(
+        knotie::aws::dynamodb_at(&knotie::aws::local_sdk_config().await, endpoint),
+        TABLE,
+    )
+}
+
+/// The app as a deployed function holds it, on DynamoDB Local with a fixed pepper.
+pub async fn app() -> App {
+    let store = store_at(&env("KNOTIE_TEST_DYNAMODB")).await;
+    store
+        .create_table_if_missing()
+        .await
+        .expect("DynamoDB Local is reachable");
+    App {
+        config: config(),
+        store,
+        pepper: PepperSource::Fixed(Pepper::new(PEPPER).unwrap()),
+    }
+}
+
+/// A new account, so tests never see each other's tokens.
+pub async fn account(app: &App, api_access: bool) -> AccountId {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    let id = format!("acct_t{stamp}_{}", N.fetch_add(1, Ordering::Relaxed));
+    let id = AccountId::parse(&id).unwrap();
+    let profile = Account {
+        id: id.clone(),
+        name: "Test Agency".into(),
+        plan: "pro".into(),
+        api_access,
+    };
+    app.store.put_account(&profile).await.unwrap();
+    id
+}
+
+/// A sample event from `events/`, acting for `account`.
+pub fn event(name: &str, account: &AccountId) -> Value {
+    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut event: Value = serde_json::from_str(&text).unwrap();
+    event["requestContext"]["authorizer"]["jwt"]["claims"][DEFAULT_ACCOUNT_CLAIM] =
+        account.as_str().into();
+    event
+}
+
+pub fn request(event: &Value) -> Request {
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event")
+}
+
+/// A response as status and JSON (Null for an empty body).
+pub type Reply = (StatusCode, Value);
+
+pub async fn reply(
+    response: Result<http::Response<lambda_http::Body>, std::convert::Infallible>,
+) -> Reply {
+    let Ok(response) = response;
+    let status = response.status();
+    let body = response.body().as_ref();
+    let json = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(body).expect("JSON body")
+    };
+    (status, json)
+}
+
+/// Calls the management routes for one account, through the sample events.
+pub struct Caller<'a> {
+    pub app: &'a App,
+    pub account: AccountId,
+}
+
+impl Caller<'_> {
+    pub async fn generate(&self, body: &str) -> Reply {
+        let mut event = event("generate.json", &self.account);
+        event["body"] = body.into();
+        reply(knotie::api::generate(self.app, request(&event)).await).await
+    }
+
+    pub async fn generate_named(&self, name: &str) -> Reply {
+        self.generate(&serde_json::json!({ "name": name }).to_string())
+            .await
+    }
+
+    pub async fn list(&self, params: &[(&str, &str)]) -> Reply {
+        let mut event = event("list.json", &self.account);
+        let query: serde_json::Map<String, Value> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::from(*v)))
+            .collect();
+        event["rawQueryString"] = params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&")
+            .into();
+        event["queryStringParameters"] = if query.is_empty() {
+            Value::Null
+        } else {
+            query.into()
+        };
+        reply(knotie::api::list(self.app, request(&event)).await).await
+    }
+
+    pub async fn revoke(&self, id: &str) -> Reply {
+        let mut event = event("revoke.json", &self.account);
+        event["rawPath"] = format!("/mcp-tokens/{id}").into();
+        event["requestContext"]["http"]["path"] = format!("/mcp-tokens/{id}").into();
+        event["pathParameters"] = serde_json::json!({ "id": id });
+        reply(knotie::api::revoke(self.app, request(&event)).await).await
+    }
+
+    /// Every token of the account, all pages.
+    pub async fn list_all(&self) -> Vec<Value> {
+        let mut tokens = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut params = vec![("limit", "100")];
+            if let Some(c) = &cursor {
+                params.push(("cursor", c));
+            }
+            let (status, body) = self.list(&params).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            tokens.extend(body["tokens"].as_array().unwrap().iter().cloned());
+            match body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return tokens,
+            }
+        }
+    }
+}
+
+pub fn error_code(body: &Value) -> &str {
+    body["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not an error body: {body}"))
+}
