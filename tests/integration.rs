@@ -11,3 +11,4 @@ mod list;
 mod local_server;
 mod outages;
 mod revoke;
+mod template;

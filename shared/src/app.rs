@@ -1,7 +1,7 @@
 //! What a function holds from cold start to shutdown: configuration, the store and the
 //! pepper, built once and borrowed by every request.
 
-use crate::config::{required, Config};
+use crate::config::Config;
 use crate::error::BoxError;
 use crate::secrets::PepperSource;
 use crate::store::Store;
@@ -14,25 +14,30 @@ pub struct App {
 }
 
 impl App {
-    /// A deployed function: AWS clients from the Lambda environment, the pepper from
-    /// Secrets Manager (`PEPPER_SECRET_ID`).
+    /// A deployed function: AWS clients from the Lambda environment, and the pepper from
+    /// Secrets Manager when the function is given one (`PEPPER_SECRET_ID`) — revoke needs
+    /// none, so it gets neither the variable nor the permission.
     pub async fn from_env() -> Result<App, BoxError> {
         let config = Config::from_env()?;
-        let secret_id = required("PEPPER_SECRET_ID")?;
         let sdk = crate::aws::sdk_config().await;
-        let app = App {
-            store: Store::new(aws_sdk_dynamodb::Client::new(&sdk), &config.table),
-            pepper: PepperSource::secrets_manager(
-                aws_sdk_secretsmanager::Client::new(&sdk),
-                secret_id,
-            ),
-            config,
+        let pepper = match std::env::var("PEPPER_SECRET_ID") {
+            Ok(id) if !id.is_empty() => {
+                let client = aws_sdk_secretsmanager::Client::new(&sdk);
+                // Loaded during init, where the time is cheapest; a failure is retried by
+                // the first request, which answers 503 if it fails again.
+                let pepper = PepperSource::secrets_manager(client, id);
+                if let Err(e) = pepper.get().await {
+                    tracing::error!(error = %e, "pepper not loaded at cold start");
+                }
+                pepper
+            }
+            _ => PepperSource::None,
         };
-        // Load the pepper during init, where the time is cheapest; a failure is retried
-        // by the first request, which answers 503 if it fails again.
-        if let Err(e) = app.pepper.get().await {
-            tracing::error!(error = %e, "pepper not loaded at cold start");
-        }
-        Ok(app)
+        let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), &config.table);
+        Ok(App {
+            config,
+            store,
+            pepper,
+        })
     }
 }

@@ -25,7 +25,7 @@ impl Config {
     }
 }
 
-pub(crate) fn required(name: &str) -> Result<String, BoxError> {
+fn required(name: &str) -> Result<String, BoxError> {
     std::env::var(name)
         .ok()
         .filter(|v| !v.is_empty())

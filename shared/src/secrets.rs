@@ -10,6 +10,8 @@ use crate::hashing::Pepper;
 
 #[derive(Debug)]
 pub enum PepperSource {
+    /// This function has no use for the pepper (revoke).
+    None,
     Fixed(Pepper),
     SecretsManager {
         client: Client,
@@ -29,6 +31,9 @@ impl PepperSource {
 
     pub async fn get(&self) -> Result<&Pepper, Error> {
         match self {
+            PepperSource::None => Err(Error::Internal(
+                "this function is not given the pepper".into(),
+            )),
             PepperSource::Fixed(pepper) => Ok(pepper),
             PepperSource::SecretsManager {
                 client,

@@ -1,0 +1,60 @@
+//! `template.yaml` deploys the table the code expects: its key schema is the one of
+//! `store::keys`, the layout the local stack and these tests create.
+
+use serde_norway::Value;
+
+fn template() -> Value {
+    let path = format!("{}/../template.yaml", env!("CARGO_MANIFEST_DIR"));
+    serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn the_deployed_table_has_the_key_schema_of_store_keys() {
+    let template = template();
+    let table = &template["Resources"]["TokenTable"]["Properties"];
+    let keys: Vec<(String, String)> = table["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["AttributeName"].as_str().unwrap().into(),
+                k["KeyType"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = knotie::store::keys::KEY_SCHEMA
+        .iter()
+        .map(|(a, t)| (a.to_string(), t.to_string()))
+        .collect();
+    assert_eq!(keys, expected);
+    let attributes = table["AttributeDefinitions"].as_sequence().unwrap();
+    assert_eq!(
+        attributes.len(),
+        expected.len(),
+        "only key attributes are declared"
+    );
+    for (name, _) in &expected {
+        assert!(
+            attributes
+                .iter()
+                .any(|a| a["AttributeName"].as_str() == Some(name)
+                    && a["AttributeType"].as_str() == Some("S")),
+            "{name} is a string key"
+        );
+    }
+    assert_eq!(table["BillingMode"].as_str(), Some("PAY_PER_REQUEST"));
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
+        Some(true)
+    );
+}
+
+#[test]
+fn the_pepper_is_generated_by_secrets_manager_not_written_in_the_template() {
+    let template = template();
+    let secret = &template["Resources"]["PepperSecret"];
+    assert_eq!(secret["Type"].as_str(), Some("AWS::SecretsManager::Secret"));
+    assert!(secret["Properties"]["GenerateSecretString"].is_mapping());
+    assert!(secret["Properties"]["SecretString"].is_null());
+}
