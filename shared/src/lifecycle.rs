@@ -3,15 +3,15 @@
 
 use std::fmt;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use ring::rand::{SecureRandom, SystemRandom};
+use ring::rand::SystemRandom;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use crate::cursor;
 use crate::error::Error;
 use crate::hashing::{Pepper, TokenHash};
 use crate::identity::{AccountId, Identity};
+use crate::ids;
 use crate::scope::Scopes;
 use crate::store::tokens::{Inserted, Revoked};
 use crate::store::Store;
@@ -20,6 +20,8 @@ use crate::token::Token;
 pub const MAX_ACTIVE_TOKENS: u32 = 50;
 pub const MAX_NAME_CHARS: usize = 64;
 pub const MAX_EXPIRY_DAYS: i64 = 365;
+/// Cursors of the token listing are valid for it alone.
+const LISTING: &str = "tokens";
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub const MAX_PAGE_SIZE: usize = 100;
 pub const API_ACCESS_WARNING: &str =
@@ -30,23 +32,14 @@ pub const API_ACCESS_WARNING: &str =
 pub struct TokenId(String);
 
 impl TokenId {
-    fn new(now: OffsetDateTime, rng: &SystemRandom) -> Result<TokenId, Error> {
-        let mut random = [0u8; 16];
-        rng.fill(&mut random)
-            .map_err(|_| Error::Internal("the system random generator failed".into()))?;
-        let ms = u64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
-        Ok(TokenId(format!(
-            "tok_{}",
-            ulid::Ulid::from_parts(ms, u128::from_be_bytes(random))
-        )))
+    const PREFIX: &'static str = "tok_";
+
+    fn new(now: OffsetDateTime) -> Result<TokenId, Error> {
+        ids::new(Self::PREFIX, now).map(TokenId)
     }
 
     pub fn parse(s: &str) -> Option<TokenId> {
-        let ulid = s.strip_prefix("tok_")?;
-        ulid::Ulid::from_string(ulid)
-            .ok()
-            .filter(|u| u.to_string() == ulid)?;
-        Some(TokenId(s.to_owned()))
+        ids::is_valid(Self::PREFIX, s).then(|| TokenId(s.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -199,12 +192,11 @@ pub async fn generate(
     new: NewToken,
     now: OffsetDateTime,
 ) -> Result<Generated, Error> {
-    let rng = SystemRandom::new();
-    let token = Token::generate(&rng)
+    let token = Token::generate(&SystemRandom::new())
         .map_err(|_| Error::Internal("the system random generator failed".into()))?;
     let created_at = now.unix_timestamp();
     let record = TokenRecord {
-        id: TokenId::new(now, &rng)?,
+        id: TokenId::new(now)?,
         account: identity.account.clone(),
         name: new.name,
         hint: token.hint(),
@@ -258,7 +250,7 @@ pub async fn list(
     pepper: &Pepper,
     identity: &Identity,
     limit: Option<&str>,
-    cursor: Option<&str>,
+    page_cursor: Option<&str>,
 ) -> Result<Page, Error> {
     let limit = match limit {
         None => DEFAULT_PAGE_SIZE,
@@ -273,14 +265,23 @@ pub async fn list(
                 )
             })?,
     };
-    let after = cursor
-        .map(|c| open_cursor(pepper, &identity.account, c))
-        .transpose()?;
+    let after = match page_cursor {
+        None => None,
+        Some(c) => Some(
+            TokenId::parse(&cursor::open(pepper, &identity.account, LISTING, c)?)
+                .ok_or_else(|| Error::Internal("a sealed token cursor holds no token id".into()))?,
+        ),
+    };
     let (tokens, more) = store
         .list_tokens(&identity.account, limit, after.as_ref())
         .await?;
     let next_cursor = match tokens.last() {
-        Some(last) if more => Some(seal_cursor(pepper, &identity.account, &last.id)),
+        Some(last) if more => Some(cursor::seal(
+            pepper,
+            &identity.account,
+            LISTING,
+            last.id.as_str(),
+        )),
         _ => None,
     };
     Ok(Page {
@@ -320,51 +321,9 @@ pub async fn revoke(
     })
 }
 
-/// A cursor is the last id of a page and a MAC binding it to the account: a cursor that
-/// was edited or taken from another account is refused.
-fn seal_cursor(pepper: &Pepper, account: &AccountId, last: &TokenId) -> String {
-    let tag = pepper.sign_cursor(&cursor_message(account, last));
-    let mut raw = last.as_str().as_bytes().to_vec();
-    raw.extend_from_slice(tag.as_ref());
-    URL_SAFE_NO_PAD.encode(raw)
-}
-
-fn open_cursor(pepper: &Pepper, account: &AccountId, cursor: &str) -> Result<TokenId, Error> {
-    const TAG_LEN: usize = 32;
-    let invalid = || {
-        Error::bad_request(
-            "invalid_cursor",
-            "the cursor is not valid for this listing; start again without one",
-        )
-    };
-    let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let split = raw.len().checked_sub(TAG_LEN).ok_or_else(invalid)?;
-    let (id, tag) = raw.split_at(split);
-    let id = std::str::from_utf8(id)
-        .ok()
-        .and_then(TokenId::parse)
-        .ok_or_else(invalid)?;
-    if !pepper.verify_cursor(&cursor_message(account, &id), tag) {
-        return Err(invalid());
-    }
-    Ok(id)
-}
-
-fn cursor_message(account: &AccountId, id: &TokenId) -> Vec<u8> {
-    format!("{account}\n{id}").into_bytes()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pepper() -> Pepper {
-        Pepper::new(b"a pepper that is long enough for the rule").unwrap()
-    }
-
-    fn account(s: &str) -> AccountId {
-        AccountId::parse(s).unwrap()
-    }
 
     #[test]
     fn a_minimal_request_gets_every_scope_and_no_expiry() {
@@ -425,43 +384,5 @@ mod tests {
     fn empty_scope_list_is_refused() {
         let err = NewToken::from_json(br#"{"name": "x", "scopes": []}"#).unwrap_err();
         assert_eq!(err.code(), "invalid_scope");
-    }
-
-    #[test]
-    fn token_ids_sort_by_creation_time_and_round_trip() {
-        let rng = SystemRandom::new();
-        let earlier = TokenId::new(
-            OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(),
-            &rng,
-        )
-        .unwrap();
-        let later = TokenId::new(
-            OffsetDateTime::from_unix_timestamp(1_700_000_001).unwrap(),
-            &rng,
-        )
-        .unwrap();
-        assert!(earlier.as_str() < later.as_str());
-        assert_eq!(TokenId::parse(later.as_str()), Some(later));
-        assert_eq!(TokenId::parse("tok_nope"), None);
-    }
-
-    #[test]
-    fn cursor_opens_only_for_the_account_that_got_it() {
-        let id = TokenId::new(OffsetDateTime::now_utc(), &SystemRandom::new()).unwrap();
-        let cursor = seal_cursor(&pepper(), &account("acct_a"), &id);
-        assert_eq!(
-            open_cursor(&pepper(), &account("acct_a"), &cursor).unwrap(),
-            id
-        );
-        assert!(open_cursor(&pepper(), &account("acct_b"), &cursor).is_err());
-        let mut tampered = cursor.clone().into_bytes();
-        tampered[3] = if tampered[3] == b'A' { b'B' } else { b'A' };
-        assert!(open_cursor(
-            &pepper(),
-            &account("acct_a"),
-            std::str::from_utf8(&tampered).unwrap()
-        )
-        .is_err());
-        assert!(open_cursor(&pepper(), &account("acct_a"), "!!").is_err());
     }
 }
