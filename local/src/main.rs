@@ -48,7 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let dynamodb = env_or("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000");
     let store = Store::new(knotie::aws::dynamodb_at(&sdk, &dynamodb), &config.table);
     store.create_table_if_missing().await?;
-    seed::demo_accounts(&store).await?;
+    seed::demo(&store, time::OffsetDateTime::now_utc()).await?;
     let pepper = Pepper::new(env_or("DEV_PEPPER", DEV_PEPPER).as_bytes())?;
     let app = Arc::new(App {
         config,

@@ -14,6 +14,18 @@ pub enum Error {
     Unauthenticated,
     #[error("no token with this id exists in this account")]
     TokenNotFound,
+    /// A customer, agent, … the caller named does not exist in the account.
+    #[error("no {what} with id {id} exists in this account{hint}")]
+    NotFound {
+        what: &'static str,
+        id: String,
+        hint: &'static str,
+    },
+    #[error("not enough credits: the pool has {available}, the allocation needs {requested}")]
+    InsufficientCredits { available: i64, requested: i64 },
+    /// The request is valid but clashes with the state it would change.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
     #[error("this account already has {limit} active tokens, the most allowed; revoke one you no longer use")]
     TokenLimit { limit: u32 },
     #[error("the request body is larger than {limit} bytes")]
@@ -42,7 +54,8 @@ impl Error {
         match self {
             Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Error::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Error::TokenNotFound => StatusCode::NOT_FOUND,
+            Error::TokenNotFound | Error::NotFound { .. } => StatusCode::NOT_FOUND,
+            Error::InsufficientCredits { .. } | Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::TokenLimit { .. } => StatusCode::CONFLICT,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -55,6 +68,9 @@ impl Error {
             Error::BadRequest { code, .. } => code,
             Error::Unauthenticated => "unauthenticated",
             Error::TokenNotFound => "token_not_found",
+            Error::NotFound { .. } => "not_found",
+            Error::InsufficientCredits { .. } => "insufficient_credits",
+            Error::Conflict { code, .. } => code,
             Error::TokenLimit { .. } => "token_limit_reached",
             Error::TooLarge { .. } => "payload_too_large",
             Error::Unavailable { .. } => "service_unavailable",

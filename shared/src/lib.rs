@@ -17,6 +17,7 @@ pub mod aws;
 pub mod client_configs;
 pub mod config;
 pub mod cursor;
+pub mod domain;
 pub mod error;
 pub mod hashing;
 pub mod identity;

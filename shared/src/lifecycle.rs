@@ -316,7 +316,7 @@ pub async fn revoke(
         }
     }
     Err(Error::Unavailable {
-        what: "the token store",
+        what: "the data store",
         source: "the token kept changing during the revoke".into(),
     })
 }

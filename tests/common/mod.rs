@@ -65,6 +65,7 @@ pub async fn account(app: &App, api_access: bool) -> AccountId {
         name: "Test Agency".into(),
         plan: "pro".into(),
         api_access,
+        credit_pool: 0,
     };
     app.store.put_account(&profile).await.unwrap();
     id

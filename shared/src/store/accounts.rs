@@ -14,6 +14,8 @@ pub struct Account {
     pub plan: String,
     /// A plan feature: without it every MCP call with the account's tokens is refused.
     pub api_access: bool,
+    /// Credits bought and not yet allocated to a customer.
+    pub credit_pool: i64,
 }
 
 impl Store {
@@ -36,6 +38,7 @@ impl Store {
             name: item.string("name")?,
             plan: item.string("plan")?,
             api_access: item.flag("api_access"),
+            credit_pool: item.opt_int("credit_pool").unwrap_or(0),
         }))
     }
 
@@ -49,6 +52,7 @@ impl Store {
             .item("name", s(&account.name))
             .item("plan", s(&account.plan))
             .item("api_access", AttributeValue::Bool(account.api_access))
+            .item("credit_pool", n(account.credit_pool))
             .item(
                 "updated_at",
                 n(time::OffsetDateTime::now_utc().unix_timestamp()),

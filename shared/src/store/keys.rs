@@ -8,8 +8,16 @@
 //! | active-token counter  | `ACCT#<account>`    | `TOKENS`        |
 //! | token metadata        | `ACCT#<account>`    | `TOKEN#<id>`    |
 //! | token by hash         | `TOKENHASH#<hash>`  | `TOKENHASH`     |
+//! | customer              | `ACCT#<account>`    | `CUST#<id>`     |
+//! | voice agent           | `ACCT#<account>`    | `AGENT#<id>`    |
+//! | credit transaction    | `ACCT#<account>`    | `LEDGER#<id>`   |
+//! | idempotency record    | `ACCT#<account>`    | `IDEMP#<key>`   |
+//! | call                  | `CALLS#<account>`   | `CALL#<started at, RFC 3339>#<id>` |
+//! | daily usage per agent | `USAGE#<account>`   | `DAY#<date>#AGENT#<id>` |
 //!
-//! Token ids are ULIDs, so `TOKEN#…` sort keys read newest first with a reverse Query.
+//! Ids are ULIDs, so `TOKEN#…` and `LEDGER#…` sort keys read newest first with a reverse
+//! Query. Calls and usage live in partitions of their own: they grow with traffic, the
+//! account's partition does not.
 
 use crate::hashing::TokenHash;
 use crate::identity::AccountId;
@@ -36,4 +44,48 @@ pub fn token(id: &TokenId) -> String {
 
 pub fn token_hash(hash: &TokenHash) -> String {
     format!("TOKENHASH#{}", hash.as_str())
+}
+
+pub const CUSTOMER_PREFIX: &str = "CUST#";
+pub const AGENT_PREFIX: &str = "AGENT#";
+pub const LEDGER_PREFIX: &str = "LEDGER#";
+pub const CALL_PREFIX: &str = "CALL#";
+
+pub fn customer(id: &str) -> String {
+    format!("{CUSTOMER_PREFIX}{id}")
+}
+
+pub fn agent(id: &str) -> String {
+    format!("{AGENT_PREFIX}{id}")
+}
+
+pub fn ledger(id: &str) -> String {
+    format!("{LEDGER_PREFIX}{id}")
+}
+
+pub fn idempotency(key: &str) -> String {
+    format!("IDEMP#{key}")
+}
+
+pub fn calls(account: &AccountId) -> String {
+    format!("CALLS#{account}")
+}
+
+/// `started_at` is RFC 3339 in UTC, so the keys sort in time order.
+pub fn call(started_at: &str, id: &str) -> String {
+    format!("{CALL_PREFIX}{started_at}#{id}")
+}
+
+pub fn usage(account: &AccountId) -> String {
+    format!("USAGE#{account}")
+}
+
+/// `date` is `YYYY-MM-DD`; a day's items sort together, days in order.
+pub fn usage_day(date: &str, agent: &str) -> String {
+    format!("DAY#{date}#AGENT#{agent}")
+}
+
+/// The sort-key range of the days from `from` to `to`, inclusive.
+pub fn usage_days(from: &str, to: &str) -> (String, String) {
+    (format!("DAY#{from}#"), format!("DAY#{to}#~"))
 }

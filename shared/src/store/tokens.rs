@@ -4,12 +4,7 @@
 //! counter item beside the metadata holds the number of active tokens, so the limit holds
 //! under any number of concurrent generates.
 
-use std::time::Duration;
-
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
-use ring::rand::{SecureRandom, SystemRandom};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
 use super::{internal, keys, n, s, unavailable, Item, ItemExt, Store};
 use crate::error::Error;
@@ -17,10 +12,6 @@ use crate::hashing::TokenHash;
 use crate::identity::AccountId;
 use crate::lifecycle::{TokenId, TokenRecord};
 use crate::scope::Scopes;
-
-/// Transactions on one account's counter conflict when generates race; each retry waits
-/// a little longer, with jitter so the racers spread out.
-const MAX_ATTEMPTS: u32 = 40;
 
 pub enum Inserted {
     Yes,
@@ -31,14 +22,6 @@ pub enum Revoked {
     Yes,
     /// The item changed between our read and our write (revoked or retired meanwhile).
     Raced,
-}
-
-/// How one cancelled transaction ended, from its per-item cancellation reasons.
-enum Cancelled {
-    /// The condition on the item at this index failed.
-    Condition(usize),
-    /// Another transaction held an item: try again.
-    Conflict,
 }
 
 impl Store {
@@ -76,10 +59,10 @@ impl Store {
         let items = vec![
             TransactWriteItem::builder().update(counter).build(),
             TransactWriteItem::builder()
-                .put(self.put_new(meta)?)
+                .put(self.create_op(meta)?)
                 .build(),
             TransactWriteItem::builder()
-                .put(self.put_new(lookup)?)
+                .put(self.create_op(lookup)?)
                 .build(),
         ];
         match self.transact(items).await? {
@@ -251,15 +234,6 @@ impl Store {
         Ok(freed)
     }
 
-    fn put_new(&self, item: Item) -> Result<Put, Error> {
-        Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
-            .build()
-            .map_err(internal)
-    }
-
     fn uncount(&self, pk: &str) -> Result<Update, Error> {
         Update::builder()
             .table_name(&self.table)
@@ -270,62 +244,11 @@ impl Store {
             .build()
             .map_err(internal)
     }
-
-    /// Runs a transaction, retrying conflicts with other transactions. `Ok(None)` when it
-    /// committed, `Ok(Some(i))` when the condition on item `i` failed.
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Option<usize>, Error> {
-        for attempt in 1..=MAX_ATTEMPTS {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            match result.map_err(cancelled) {
-                Ok(_) => return Ok(None),
-                Err(Ok(Cancelled::Condition(i))) => return Ok(Some(i)),
-                Err(Ok(Cancelled::Conflict)) if attempt < MAX_ATTEMPTS => backoff(attempt).await,
-                Err(Ok(Cancelled::Conflict)) => break,
-                Err(Err(e)) => return Err(e),
-            }
-        }
-        Err(Error::Unavailable {
-            what: "the token store",
-            source: "too many concurrent changes to this account".into(),
-        })
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
 #[error("a new token collided with an existing item")]
 struct Collision;
-
-fn cancelled<R>(err: SdkError<TransactWriteItemsError, R>) -> Result<Cancelled, Error>
-where
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    if let Some(TransactWriteItemsError::TransactionCanceledException(e)) = err.as_service_error() {
-        let codes: Vec<&str> = e
-            .cancellation_reasons()
-            .iter()
-            .map(|r| r.code().unwrap_or("None"))
-            .collect();
-        if let Some(i) = codes.iter().position(|c| *c == "ConditionalCheckFailed") {
-            return Ok(Cancelled::Condition(i));
-        }
-        if codes.contains(&"TransactionConflict") {
-            return Ok(Cancelled::Conflict);
-        }
-    }
-    Err(unavailable(err))
-}
-
-async fn backoff(attempt: u32) {
-    let mut jitter = [0u8; 1];
-    let _ = SystemRandom::new().fill(&mut jitter);
-    let ms = u64::from(attempt.min(10)) * 5 + u64::from(jitter[0] % 20);
-    tokio::time::sleep(Duration::from_millis(ms)).await;
-}
 
 /// Attributes both items of a token carry.
 fn common_attributes(record: &TokenRecord) -> Item {
