@@ -1,7 +1,8 @@
-//! Stands in for API Gateway: turns an HTTP request into the HTTP API v2 event Lambda
-//! would receive — route key, path parameters, and the JWT authorizer's claims — and the
-//! handler's response back into HTTP. The claims are the one thing faked: the account
-//! named by `x-dev-account` (default `acct_demo`). Deployed functions never read it.
+//! Stands in for API Gateway and the function URL: turns an HTTP request into the payload
+//! v2 event Lambda would receive — route key, path parameters, and for the management
+//! routes the JWT authorizer's claims. The claims are the one thing faked: the account
+//! named by `x-dev-account` (default `acct_demo`). Deployed functions never read it; the
+//! MCP endpoint, like its function URL, gets no claims and checks its bearer token.
 
 use http::{HeaderMap, Method};
 use lambda_http::Request;
@@ -17,12 +18,17 @@ pub enum Route {
     Generate,
     List,
     Revoke,
+    /// Any method: the MCP handler answers GET and DELETE itself (405).
+    Mcp,
 }
 
 impl Route {
     /// The route and its path parameter, or `None` for a path no route serves.
     pub fn matching<'a>(method: &Method, path: &'a str) -> Option<(Route, Option<&'a str>)> {
         let path = path.trim_end_matches('/');
+        if path == "/mcp" {
+            return Some((Route::Mcp, None));
+        }
         match (method, path) {
             (&Method::POST, "/mcp-tokens") => Some((Route::Generate, None)),
             (&Method::GET, "/mcp-tokens") => Some((Route::List, None)),
@@ -39,14 +45,17 @@ impl Route {
             Route::Generate => "POST /mcp-tokens",
             Route::List => "GET /mcp-tokens",
             Route::Revoke => "DELETE /mcp-tokens/{id}",
+            Route::Mcp => "$default",
         }
     }
 }
 
 /// Builds the event API Gateway would send and parses it the way `lambda_http` does.
+#[allow(clippy::too_many_arguments)]
 pub fn to_lambda_request(
     route: Route,
     id: Option<&str>,
+    method: &Method,
     path: &str,
     query: Option<&str>,
     headers: &HeaderMap,
@@ -77,7 +86,12 @@ pub fn to_lambda_request(
             (base64::engine::general_purpose::STANDARD.encode(body), true)
         }
     };
-    let method = route.key().split(' ').next().unwrap_or_default();
+    let authorizer = match route {
+        Route::Mcp => Value::Null,
+        _ => {
+            json!({ "jwt": { "claims": { "sub": DEV_USER, account_claim: account }, "scopes": null } })
+        }
+    };
     let event = json!({
         "version": "2.0",
         "routeKey": route.key(),
@@ -89,14 +103,11 @@ pub fn to_lambda_request(
         "requestContext": {
             "accountId": "000000000000",
             "apiId": "local",
-            "authorizer": { "jwt": {
-                "claims": { "sub": DEV_USER, account_claim: account },
-                "scopes": null,
-            } },
+            "authorizer": authorizer,
             "domainName": "127.0.0.1",
             "domainPrefix": "local",
             "http": {
-                "method": method,
+                "method": method.as_str(),
                 "path": path,
                 "protocol": "HTTP/1.1",
                 "sourceIp": "127.0.0.1",
@@ -134,5 +145,13 @@ mod tests {
         );
         assert_eq!(Route::matching(&Method::DELETE, "/mcp-tokens/"), None);
         assert_eq!(Route::matching(&Method::PUT, "/mcp-tokens"), None);
+        assert_eq!(
+            Route::matching(&Method::GET, "/mcp"),
+            Some((Route::Mcp, None))
+        );
+        assert_eq!(
+            Route::matching(&Method::GET, "/.well-known/oauth-protected-resource"),
+            None
+        );
     }
 }

@@ -31,6 +31,11 @@ pub async fn generate(app: &App, req: Request) -> Result<Response<Body>, Infalli
                 });
             }
             let new = NewToken::from_json(body)?;
+            let mcp_url = app
+                .config
+                .mcp_url
+                .as_deref()
+                .ok_or_else(|| Error::Internal("MCP_URL is not set".into()))?;
             let pepper = app.pepper.get().await?;
             let now = OffsetDateTime::now_utc();
             let generated = lifecycle::generate(&app.store, pepper, &identity, new, now).await?;
@@ -44,7 +49,7 @@ pub async fn generate(app: &App, req: Request) -> Result<Response<Body>, Infalli
                 "scopes": record.scopes.to_strings(),
                 "created_at": timestamp(Some(record.created_at)),
                 "expires_at": timestamp(record.expires_at),
-                "client_configs": client_configs(&app.config.mcp_url, &generated.token),
+                "client_configs": client_configs(mcp_url, &generated.token),
             });
             if let Some(warning) = generated.warning {
                 body["warning"] = warning.into();

@@ -10,8 +10,9 @@ pub struct Config {
     pub table: String,
     /// The JWT claim naming the user's account (`ACCOUNT_CLAIM`).
     pub account_claim: String,
-    /// The MCP endpoint, for the ready-to-paste client configurations (`MCP_URL`).
-    pub mcp_url: String,
+    /// The MCP endpoint, for the ready-to-paste client configurations (`MCP_URL`); only
+    /// the generate function needs it.
+    pub mcp_url: Option<String>,
 }
 
 impl Config {
@@ -20,7 +21,7 @@ impl Config {
             table: required("TABLE_NAME")?,
             account_claim: std::env::var("ACCOUNT_CLAIM")
                 .unwrap_or_else(|_| DEFAULT_ACCOUNT_CLAIM.into()),
-            mcp_url: required("MCP_URL")?,
+            mcp_url: std::env::var("MCP_URL").ok().filter(|v| !v.is_empty()),
         })
     }
 }

@@ -12,6 +12,11 @@ pub enum Error {
     BadRequest { code: &'static str, message: String },
     #[error("the request carries no signed-in user; sign in again")]
     Unauthenticated,
+    /// An MCP request whose bearer token is missing, malformed, unknown, revoked or expired.
+    #[error("{0}")]
+    InvalidToken(String),
+    #[error("API access is not enabled for this account: enable it in your plan, then this token will work")]
+    ApiAccessDisabled,
     #[error("no token with this id exists in this account")]
     TokenNotFound,
     /// A customer, agent, … the caller named does not exist in the account.
@@ -53,7 +58,8 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Error::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Error::Unauthenticated | Error::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Error::ApiAccessDisabled => StatusCode::FORBIDDEN,
             Error::TokenNotFound | Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::InsufficientCredits { .. } | Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::TokenLimit { .. } => StatusCode::CONFLICT,
@@ -67,6 +73,8 @@ impl Error {
         match self {
             Error::BadRequest { code, .. } => code,
             Error::Unauthenticated => "unauthenticated",
+            Error::InvalidToken(_) => "invalid_token",
+            Error::ApiAccessDisabled => "api_access_disabled",
             Error::TokenNotFound => "token_not_found",
             Error::NotFound { .. } => "not_found",
             Error::InsufficientCredits { .. } => "insufficient_credits",

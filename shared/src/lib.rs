@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod app;
+pub mod auth;
 pub mod aws;
 pub mod client_configs;
 pub mod config;
@@ -23,6 +24,8 @@ pub mod hashing;
 pub mod identity;
 pub mod ids;
 pub mod lifecycle;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod scope;
 pub mod secrets;
 pub mod store;

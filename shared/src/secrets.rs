@@ -29,6 +29,15 @@ impl PepperSource {
         }
     }
 
+    /// The pepper if it is already at hand, without loading it.
+    pub fn try_loaded(&self) -> Option<&Pepper> {
+        match self {
+            PepperSource::None => None,
+            PepperSource::Fixed(pepper) => Some(pepper),
+            PepperSource::SecretsManager { pepper, .. } => pepper.get(),
+        }
+    }
+
     pub async fn get(&self) -> Result<&Pepper, Error> {
         match self {
             PepperSource::None => Err(Error::Internal(

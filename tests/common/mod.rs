@@ -29,7 +29,7 @@ pub fn config() -> Config {
     Config {
         table: TABLE.into(),
         account_claim: DEFAULT_ACCOUNT_CLAIM.into(),
-        mcp_url: MCP_URL.into(),
+        mcp_url: Some(MCP_URL.into()),
     }
 }
 

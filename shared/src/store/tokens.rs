@@ -13,6 +13,17 @@ use crate::identity::AccountId;
 use crate::lifecycle::{TokenId, TokenRecord};
 use crate::scope::Scopes;
 
+/// What a token grants, as its lookup item says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub account: AccountId,
+    pub token_id: TokenId,
+    pub scopes: Scopes,
+    pub expires_at: Option<i64>,
+    pub revoked: bool,
+    pub last_used_at: Option<i64>,
+}
+
 pub enum Inserted {
     Yes,
     LimitReached,
@@ -71,6 +82,65 @@ impl Store {
             // A 238-bit token or a ULID colliding is not going to happen; if it does, say so.
             Some(_) => Err(internal(Collision)),
         }
+    }
+
+    /// The token behind a hash, read strongly consistent: a revoke must be seen by the
+    /// very next call.
+    pub async fn find_token(&self, hash: &TokenHash) -> Result<Option<Grant>, Error> {
+        let Some(item) = self
+            .get(keys::token_hash(hash), keys::TOKEN_HASH_SK.into())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let account = item.string("account")?;
+        let token_id = item.string("token_id")?;
+        Ok(Some(Grant {
+            account: AccountId::parse(&account)
+                .ok_or_else(|| internal(super::CorruptItem("account".into())))?,
+            token_id: TokenId::parse(&token_id)
+                .ok_or_else(|| internal(super::CorruptItem("token_id".into())))?,
+            scopes: Scopes::parse(item.strings("scopes")).map_err(internal)?,
+            expires_at: item.opt_int("expires_at"),
+            revoked: item.flag("revoked"),
+            last_used_at: item.opt_int("last_used_at"),
+        }))
+    }
+
+    /// Records a use of the token on both its items, unless one was recorded since
+    /// `stale_before`: concurrent calls from any number of instances write it once.
+    pub async fn touch_token(
+        &self,
+        grant: &Grant,
+        hash: &TokenHash,
+        now: i64,
+        stale_before: i64,
+    ) -> Result<(), Error> {
+        let lookup = Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::token_hash(hash)))
+            .key(keys::SK, s(keys::TOKEN_HASH_SK))
+            .update_expression("SET last_used_at = :now")
+            .condition_expression("attribute_exists(PK) AND (attribute_not_exists(last_used_at) OR last_used_at < :stale)")
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":stale", n(stale_before))
+            .build()
+            .map_err(internal)?;
+        let meta = Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::account(&grant.account)))
+            .key(keys::SK, s(keys::token(&grant.token_id)))
+            .update_expression("SET last_used_at = :now")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":now", n(now))
+            .build()
+            .map_err(internal)?;
+        let items = vec![
+            TransactWriteItem::builder().update(lookup).build(),
+            TransactWriteItem::builder().update(meta).build(),
+        ];
+        // A failed condition means another call recorded the use first: nothing to do.
+        self.transact(items).await.map(|_| ())
     }
 
     /// One page of the account's tokens, newest first, starting after `after`.

@@ -1,0 +1,105 @@
+//! The HTTP server: each request becomes the Lambda event its deployed function would get
+//! (see [`gateway`](crate::gateway)) and goes to that function's handler.
+
+use std::sync::Arc;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use knotie::mcp::Mcp;
+use knotie::App;
+use tokio::net::TcpListener;
+
+use crate::gateway::{self, Route};
+
+/// What API Gateway would accept; the handlers apply their own, smaller limits.
+const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
+
+pub struct Local {
+    pub app: Arc<App>,
+    pub mcp: Mcp,
+}
+
+/// Serves until the future is dropped.
+pub async fn serve(local: Arc<Local>, listener: TcpListener) -> std::io::Result<()> {
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let local = Arc::clone(&local);
+        tokio::spawn(async move {
+            let service = service_fn(move |req| answer(Arc::clone(&local), req));
+            if let Err(e) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+    }
+}
+
+async fn answer(
+    local: Arc<Local>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    let (parts, body) = req.into_parts();
+    let Some((route, id)) = Route::matching(&parts.method, parts.uri.path()) else {
+        return Ok(json_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no route here: try /mcp-tokens or /mcp",
+        ));
+    };
+    let body = match Limited::new(body, GATEWAY_MAX_BODY).collect().await {
+        Ok(body) => body.to_bytes(),
+        Err(_) => {
+            return Ok(json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is too large",
+            ))
+        }
+    };
+    let request = gateway::to_lambda_request(
+        route,
+        id,
+        &parts.method,
+        parts.uri.path(),
+        parts.uri.query(),
+        &parts.headers,
+        &body,
+        &local.app.config.account_claim,
+    );
+    let Ok(request) = request else {
+        return Ok(json_error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "the request could not be read",
+        ));
+    };
+    let response = match route {
+        Route::Generate => knotie::api::generate(&local.app, request).await,
+        Route::List => knotie::api::list(&local.app, request).await,
+        Route::Revoke => knotie::api::revoke(&local.app, request).await,
+        Route::Mcp => local.mcp.handle(request).await,
+    };
+    let Ok(response) = response;
+    let (parts, body) = response.into_parts();
+    Ok(Response::from_parts(
+        parts,
+        Full::new(Bytes::copy_from_slice(body.as_ref())),
+    ))
+}
+
+fn json_error(status: StatusCode, code: &str, message: &str) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({ "error": { "code": code, "message": message } });
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}

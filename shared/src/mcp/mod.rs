@@ -1,0 +1,289 @@
+//! The MCP endpoint: MCP Streamable HTTP, stateless, one JSON answer per POST.
+//!
+//! rmcp's `StreamableHttpService` speaks the protocol — both eras: the `initialize`
+//! handshake of 2025-03-26 … 2025-11-25 and the handshake-free 2026-07-28 revision with
+//! `server/discover`, per-request `_meta` and `Mcp-Method`/`Mcp-Name` headers. This layer
+//! in front of it does what rmcp leaves to the host: only `POST /mcp`, the bearer token
+//! checked on every request ([`auth`](crate::auth)) before any tool runs, a 1 MiB body
+//! limit, JSON-RPC error bodies for malformed input (rmcp answers those in plain text),
+//! and 202 for responses a client posts.
+
+pub mod tools;
+
+use std::sync::Arc;
+
+use http::{header, HeaderValue, Method, StatusCode};
+use http_body_util::BodyExt;
+use lambda_http::{Body, Request, Response};
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+use crate::app::App;
+use crate::auth;
+use crate::error::Error;
+use tools::Tools;
+
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// JSON-RPC codes for the HTTP-level refusals (the implementation-defined range).
+const UNAUTHORIZED: i64 = -32001;
+const FORBIDDEN: i64 = -32003;
+const UNAVAILABLE: i64 = -32004;
+const PARSE_ERROR: i64 = -32700;
+const INVALID_REQUEST: i64 = -32600;
+
+/// Which callers the transport lets through, from configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Browser origins allowed to call (`MCP_ALLOWED_ORIGINS`, comma-separated); a request
+    /// with any other `Origin` gets 403. Desktop clients send none.
+    pub allowed_origins: Vec<String>,
+    /// `Host` values served; `None` serves any (a function URL routes by host already),
+    /// the local server keeps rmcp's loopback-only default against DNS rebinding.
+    pub allowed_hosts: Option<Vec<String>>,
+}
+
+impl Settings {
+    pub fn from_env() -> Settings {
+        let list = |name| {
+            std::env::var(name).ok().map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+        };
+        Settings {
+            allowed_origins: list("MCP_ALLOWED_ORIGINS").unwrap_or_default(),
+            allowed_hosts: list("MCP_ALLOWED_HOSTS"),
+        }
+    }
+}
+
+/// The endpoint, built once per cold start.
+pub struct Mcp {
+    app: Arc<App>,
+    service: StreamableHttpService<Tools, NeverSessionManager>,
+}
+
+impl Mcp {
+    pub fn new(app: Arc<App>, settings: Settings) -> Mcp {
+        let mut config = StreamableHttpServerConfig::default()
+            .with_legacy_session_mode(false)
+            .with_json_response(true)
+            .with_sse_keep_alive(None)
+            .with_max_request_body_bytes(MAX_BODY_BYTES)
+            .with_allowed_origins(settings.allowed_origins)
+            .enforce_origin_validation();
+        config = match settings.allowed_hosts {
+            Some(hosts) => config.with_allowed_hosts(hosts),
+            None => config.disable_allowed_hosts(),
+        };
+        let tools = Tools::new(Arc::clone(&app));
+        // Stateless: rmcp asks for a handler per request; a clone is two Arc bumps.
+        let service = StreamableHttpService::new(
+            move || Ok(tools.clone()),
+            Arc::new(NeverSessionManager::default()),
+            config,
+        );
+        Mcp { app, service }
+    }
+
+    pub async fn handle(&self, req: Request) -> Result<Response<Body>, std::convert::Infallible> {
+        Ok(self.answer(req).await)
+    }
+
+    async fn answer(&self, mut req: Request) -> Response<Body> {
+        if req.uri().path().trim_end_matches('/') != "/mcp" {
+            // Includes /.well-known/*: there is no OAuth here, and saying so early stops
+            // clients from starting an OAuth flow that cannot succeed.
+            return rpc_error(
+                StatusCode::NOT_FOUND,
+                Value::Null,
+                INVALID_REQUEST,
+                "not found: the MCP endpoint is /mcp",
+            );
+        }
+        if req.method() != Method::POST {
+            // Before authentication: clients probe GET with their token and take a 401 as a
+            // sign to start OAuth.
+            let mut response = rpc_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                Value::Null,
+                INVALID_REQUEST,
+                "this stateless MCP endpoint answers POST only",
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+        let body = req.body().as_ref();
+        if body.len() > MAX_BODY_BYTES {
+            return rpc_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Value::Null,
+                INVALID_REQUEST,
+                "the request body is larger than 1 MiB",
+            );
+        }
+        let message: Result<Value, _> = serde_json::from_slice(body);
+        let id = message
+            .as_ref()
+            .ok()
+            .and_then(|m| m.get("id"))
+            .cloned()
+            .unwrap_or(Value::Null);
+
+        let now = OffsetDateTime::now_utc();
+        let authorization = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let authenticated = match self.app.pepper.get().await {
+            Ok(pepper) => auth::authenticate(&self.app.store, pepper, authorization, now).await,
+            Err(e) => Err(e),
+        };
+        let authenticated = match authenticated {
+            Ok(a) => a,
+            Err(e) => return refusal(&e, id),
+        };
+
+        match message {
+            Err(_) => {
+                return rpc_error(
+                    StatusCode::BAD_REQUEST,
+                    Value::Null,
+                    PARSE_ERROR,
+                    "parse error: the body is not JSON",
+                )
+            }
+            Ok(Value::Array(_)) => {
+                return rpc_error(
+                    StatusCode::BAD_REQUEST,
+                    Value::Null,
+                    INVALID_REQUEST,
+                    "batches are not supported: send one JSON-RPC message per request",
+                )
+            }
+            Ok(Value::Object(m)) if m.get("jsonrpc").and_then(Value::as_str) != Some("2.0") => {
+                return rpc_error(
+                    StatusCode::BAD_REQUEST,
+                    id,
+                    INVALID_REQUEST,
+                    "invalid request: not a JSON-RPC 2.0 message",
+                )
+            }
+            // A response from the client (to nothing: this server never asks) is accepted.
+            Ok(Value::Object(m))
+                if !m.contains_key("method")
+                    && (m.contains_key("result") || m.contains_key("error")) =>
+            {
+                return empty(StatusCode::ACCEPTED);
+            }
+            Ok(Value::Object(_)) => {}
+            Ok(_) => {
+                return rpc_error(
+                    StatusCode::BAD_REQUEST,
+                    id,
+                    INVALID_REQUEST,
+                    "invalid request: not a JSON-RPC 2.0 message",
+                )
+            }
+        }
+
+        accept_json(req.headers_mut());
+        req.extensions_mut().insert(authenticated.caller);
+        let (response, ()) = tokio::join!(
+            self.service.handle(req),
+            auth::record_use(&self.app.store, authenticated.record_use, now),
+        );
+        let (parts, body) = response.into_parts();
+        let bytes = body
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_else(|e| match e {});
+        let is_json = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        if parts.status.is_client_error() && !is_json {
+            // rmcp's own refusals (bad protocol version header, foreign Origin, …) are plain
+            // text; clients expect JSON-RPC.
+            return rpc_error(
+                parts.status,
+                id,
+                INVALID_REQUEST,
+                String::from_utf8_lossy(&bytes).trim(),
+            );
+        }
+        let body = match String::from_utf8(bytes.to_vec()) {
+            Ok(text) if text.is_empty() => Body::Empty,
+            Ok(text) => Body::Text(text),
+            Err(e) => Body::Binary(e.into_bytes()),
+        };
+        Response::from_parts(parts, body)
+    }
+}
+
+/// rmcp insists on an `Accept` listing both JSON and SSE; this endpoint only ever answers
+/// JSON, so any client that takes JSON (or anything) is served.
+fn accept_json(headers: &mut http::HeaderMap) {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("*/*");
+    if accept.contains("application/json") || accept.contains("*/*") {
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("application/json, text/event-stream"),
+        );
+    }
+}
+
+/// A request refused before the protocol: 401 (token), 403 (API access), 503.
+fn refusal(err: &Error, id: Value) -> Response<Body> {
+    let code = match err {
+        Error::InvalidToken(_) => UNAUTHORIZED,
+        Error::ApiAccessDisabled => FORBIDDEN,
+        _ => UNAVAILABLE,
+    };
+    if err.status().is_server_error() {
+        tracing::error!(error = ?err, "MCP request refused");
+    }
+    let mut response = rpc_error(err.status(), id, code, err.to_string());
+    if err.status() == StatusCode::UNAUTHORIZED {
+        // No resource_metadata: clients that see OAuth metadata drop the static header.
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+    }
+    response
+}
+
+fn rpc_error(
+    status: StatusCode,
+    id: Value,
+    code: i64,
+    message: impl Into<String>,
+) -> Response<Body> {
+    let body =
+        json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message.into() } });
+    let mut response = Response::new(Body::Text(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn empty(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = status;
+    response
+}
