@@ -1,6 +1,8 @@
 //! The harness: an [`App`] on DynamoDB Local, a fresh account per test, and requests built
 //! from the sample events in `events/`, as API Gateway would deliver them.
 
+pub mod mcp;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use http::StatusCode;

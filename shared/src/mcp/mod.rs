@@ -32,6 +32,7 @@ const FORBIDDEN: i64 = -32003;
 const UNAVAILABLE: i64 = -32004;
 const PARSE_ERROR: i64 = -32700;
 const INVALID_REQUEST: i64 = -32600;
+const INVALID_PARAMS: i64 = -32602;
 
 /// Which callers the transport lets through, from configuration.
 #[derive(Debug, Clone, Default)]
@@ -182,6 +183,21 @@ impl Mcp {
                     && (m.contains_key("result") || m.contains_key("error")) =>
             {
                 return empty(StatusCode::ACCEPTED);
+            }
+            // rmcp reports a tools/call it cannot read as an unknown method; it is bad params.
+            Ok(Value::Object(m))
+                if m.get("method").and_then(Value::as_str) == Some("tools/call")
+                    && !m
+                        .get("params")
+                        .and_then(|p| p.get("name"))
+                        .is_some_and(Value::is_string) =>
+            {
+                return rpc_error(
+                    StatusCode::OK,
+                    id,
+                    INVALID_PARAMS,
+                    "invalid params: tools/call needs params.name, the tool to call",
+                )
             }
             Ok(Value::Object(_)) => {}
             Ok(_) => {

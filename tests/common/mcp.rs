@@ -1,0 +1,163 @@
+//! Calling the MCP endpoint as a function URL would: the sample events of `events/` with
+//! a token and a body of the test's choosing.
+
+use std::sync::{Arc, OnceLock};
+
+use http::{HeaderMap, StatusCode};
+use knotie::identity::{AccountId, Identity};
+use knotie::lifecycle::{self, NewToken};
+use knotie::mcp::{Mcp, Settings};
+use knotie::App;
+use serde_json::{json, Value};
+
+pub const ALLOWED_ORIGIN: &str = "https://app.knotie.example";
+pub const LEGACY: &str = "2025-11-25";
+pub const MODERN: &str = "2026-07-28";
+
+pub fn mcp(app: Arc<App>) -> Mcp {
+    Mcp::new(
+        app,
+        Settings {
+            allowed_origins: vec![ALLOWED_ORIGIN.into()],
+            allowed_hosts: None,
+        },
+    )
+}
+
+/// A new token for `account`, with `scopes` (all when `None`).
+pub async fn token(app: &App, account: &AccountId, scopes: Option<&[&str]>) -> String {
+    let body = match scopes {
+        Some(scopes) => json!({ "name": "test", "scopes": scopes }),
+        None => json!({ "name": "test" }),
+    };
+    let new = NewToken::from_json(body.to_string().as_bytes()).unwrap();
+    let identity = Identity {
+        account: account.clone(),
+        user: "user_test".into(),
+    };
+    let pepper = app.pepper.get().await.unwrap();
+    let generated = lifecycle::generate(
+        &app.store,
+        pepper,
+        &identity,
+        new,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await;
+    generated.unwrap().token.expose().to_owned()
+}
+
+/// An account with the demo data (customers, agents, credits, 400 calls), made once per
+/// test run on its own runtime and shared by the tests that only read it.
+pub fn demo_account() -> AccountId {
+    static ACCOUNT: OnceLock<AccountId> = OnceLock::new();
+    ACCOUNT
+        .get_or_init(|| {
+            std::thread::spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    let app = super::app().await;
+                    let id = super::account(&app, true).await;
+                    let profile = app.store.get_account(&id).await.unwrap().unwrap();
+                    knotie_local::seed::account_data(
+                        &app.store,
+                        &profile,
+                        400,
+                        time::OffsetDateTime::now_utc(),
+                    )
+                    .await
+                    .unwrap();
+                    id
+                })
+            })
+            .join()
+            .unwrap()
+        })
+        .clone()
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+/// Posts to the MCP endpoint with a bearer token.
+pub struct McpCaller<'a> {
+    pub mcp: &'a Mcp,
+    pub token: String,
+}
+
+impl McpCaller<'_> {
+    /// The `mcp-tools-call.json` event with its body, token and headers changed by `edit`.
+    pub async fn send(&self, edit: impl FnOnce(&mut Value)) -> Answer {
+        let path = format!(
+            "{}/../events/mcp-tools-call.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut event: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        event["headers"]["authorization"] = format!("Bearer {}", self.token).into();
+        edit(&mut event);
+        let request =
+            lambda_http::request::from_str(&event.to_string()).expect("a function URL event");
+        let Ok(response) = self.mcp.handle(request).await;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.body().as_ref();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(bytes).expect("a JSON body")
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A JSON-RPC request as a 2025-11-25 client sends it after `initialize`.
+    pub async fn rpc(&self, method: &str, params: Value) -> Answer {
+        let body = json!({ "jsonrpc": "2.0", "id": 7, "method": method, "params": params });
+        self.send(|e| {
+            e["body"] = body.to_string().into();
+            e["headers"]["mcp-protocol-version"] = LEGACY.into();
+        })
+        .await
+    }
+
+    /// A tool call that must succeed at the protocol level; returns the tool result.
+    pub async fn tool(&self, name: &str, arguments: Value) -> Value {
+        let answer = self
+            .rpc(
+                "tools/call",
+                json!({ "name": name, "arguments": arguments }),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{name}: {}", answer.body);
+        assert!(
+            answer.body.get("error").is_none(),
+            "{name}: {}",
+            answer.body
+        );
+        answer.body["result"].clone()
+    }
+
+    /// A tool call that must succeed; returns its structured content.
+    pub async fn ok(&self, name: &str, arguments: Value) -> Value {
+        let result = self.tool(name, arguments).await;
+        assert_ne!(result["isError"], true, "{name}: {result}");
+        result["structuredContent"].clone()
+    }
+
+    /// A tool call that must fail as a tool (isError); returns the error's message.
+    pub async fn tool_error(&self, name: &str, arguments: Value) -> String {
+        let result = self.tool(name, arguments).await;
+        assert_eq!(result["isError"], true, "{name} should fail: {result}");
+        result["content"][0]["text"].as_str().unwrap().to_owned()
+    }
+}
