@@ -53,6 +53,22 @@ ensure_moto() {
   "$LOCAL/venv/bin/pip" install -q "moto[server]==$MOTO_VERSION"
 }
 
+# The real MCP clients the tests drive: the official Python SDK, and (from npm) the
+# official TypeScript SDK and mcp-remote, pinned in tests/clients/package-lock.json.
+MCP_PYTHON_VERSION="2.3.0"
+ensure_mcp_clients() {
+  ensure_venv
+  if ! "$LOCAL/venv/bin/python" -c "import mcp" 2>/dev/null; then
+    say "installing the Python MCP SDK (mcp==$MCP_PYTHON_VERSION)"
+    "$LOCAL/venv/bin/pip" install -q "mcp==$MCP_PYTHON_VERSION"
+  fi
+  ensure_npm
+  if [ ! -x "$ROOT/tests/clients/node_modules/.bin/mcp-remote" ]; then
+    say "installing the TypeScript MCP SDK and mcp-remote (npm ci)"
+    (cd "$ROOT/tests/clients" && npm ci --silent --no-audit --no-fund >/dev/null)
+  fi
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

@@ -10,6 +10,7 @@ mod limits;
 mod list;
 mod local_server;
 mod mcp_auth;
+mod mcp_clients;
 mod mcp_protocol;
 mod mcp_tools;
 mod outages;

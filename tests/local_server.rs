@@ -1,84 +1,12 @@
 //! `make dev`'s server over real HTTP: the README's curl lines, as a test.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use serde_json::Value;
 
-use crate::common;
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start() -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(common::env("KNOTIE_LOCAL_BIN"))
-        .env("PORT", port.to_string())
-        .env("DYNAMODB_ENDPOINT", common::env("KNOTIE_TEST_DYNAMODB"))
-        .env("TABLE_NAME", common::TABLE)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the local server binary runs");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the local server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
-}
-
-/// One request; any status comes back as a value, not an error.
-fn call(method: &str, url: &str, account: &str, body: Option<&str>) -> (u16, Value) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let request = http::Request::builder()
-        .method(method)
-        .uri(url)
-        .header("x-dev-account", account);
-    let response = match body {
-        Some(body) => agent.run(
-            request
-                .header("content-type", "application/json")
-                .body(body.to_owned())
-                .unwrap(),
-        ),
-        None => agent.run(request.body(()).unwrap()),
-    }
-    .expect("the server answers");
-    let status = response.status().as_u16();
-    let text = response.into_body().read_to_string().unwrap();
-    (
-        status,
-        if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        },
-    )
-}
+use crate::common::server::{call, start};
 
 #[test]
 fn the_local_server_generates_lists_and_revokes_over_http() {
-    let server = start();
+    let server = start("knotie-local-server-test");
     let tokens = format!("{}/mcp-tokens", server.base);
 
     let (status, created) = call(
