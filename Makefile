@@ -1,4 +1,4 @@
-.PHONY: dev test lint
+.PHONY: dev test lint build
 # Run the service locally: DynamoDB Local, demo accounts, the API on 127.0.0.1:3000.
 dev:
 	@bash scripts/dev.sh
@@ -9,3 +9,6 @@ test:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+# Release arm64 bootstraps for Lambda (cargo-lambda), with their sizes.
+build:
+	@bash scripts/build.sh

@@ -69,6 +69,29 @@ ensure_mcp_clients() {
   fi
 }
 
+# Deployment tooling, in a virtualenv of its own (its pins clash with moto's):
+# SAM CLI and cfn-lint to check template.yaml offline, cargo-lambda (with zig) to build.
+SAM_CLI_VERSION="1.170.0"
+CFN_LINT_VERSION="1.58.0"
+CARGO_LAMBDA_VERSION="1.9.2"
+ensure_deploy_tools() {
+  if [ ! -x "$LOCAL/deploy-venv/bin/python" ]; then
+    python3 -m venv "$LOCAL/deploy-venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$LOCAL/deploy-venv"; }
+  fi
+  if [ ! -x "$LOCAL/deploy-venv/bin/sam" ] || [ ! -x "$LOCAL/deploy-venv/bin/cfn-lint" ] || [ ! -x "$LOCAL/deploy-venv/bin/cargo-lambda" ]; then
+    say "installing aws-sam-cli, cfn-lint and cargo-lambda"
+    "$LOCAL/deploy-venv/bin/pip" install -q "aws-sam-cli==$SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION" "cargo-lambda==$CARGO_LAMBDA_VERSION"
+  fi
+  export PATH="$LOCAL/deploy-venv/bin:$PATH" SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
+}
+
+check_template() {
+  ensure_deploy_tools
+  say "checking template.yaml (sam validate --lint, cfn-lint)"
+  sam validate --lint --template "$ROOT/template.yaml" >/dev/null
+  cfn-lint "$ROOT/template.yaml"
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

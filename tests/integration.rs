@@ -4,6 +4,7 @@
 
 mod common;
 
+mod binaries;
 mod events;
 mod generate;
 mod limits;

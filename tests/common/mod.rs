@@ -2,6 +2,7 @@
 //! from the sample events in `events/`, as API Gateway would deliver them.
 
 pub mod mcp;
+pub mod runtime;
 pub mod server;
 
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -1,0 +1,208 @@
+//! The built function binaries, run the way Lambda runs them (under the Runtime API
+//! emulator of `common::runtime`), fed every sample event of `events/`, against DynamoDB
+//! Local and moto's Secrets Manager.
+
+use serde_json::Value;
+
+use crate::common::runtime::{Function, Outcome};
+use crate::common::{self, DEAD_ENDPOINT};
+
+fn event(name: &str) -> Value {
+    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A function URL / HTTP API response: status and JSON body.
+fn http(outcome: Outcome) -> (u16, Value) {
+    let response = match outcome {
+        Outcome::Response(response) => response,
+        Outcome::Error(e) | Outcome::InitError(e) => panic!("the function failed: {e}"),
+    };
+    let status = response["statusCode"].as_u64().unwrap() as u16;
+    let body = match response["body"].as_str() {
+        Some(text) if !text.is_empty() => serde_json::from_str(text).unwrap(),
+        _ => Value::Null,
+    };
+    (status, body)
+}
+
+struct Deployment {
+    env: Vec<(&'static str, String)>,
+    account: String,
+}
+
+async fn deployment() -> Deployment {
+    let app = common::app().await;
+    let account = common::account(&app, true).await;
+    let secrets = knotie::aws::secretsmanager_at(
+        &knotie::aws::local_sdk_config().await,
+        &common::env("KNOTIE_TEST_SECRETS"),
+    );
+    let secret = format!("knotie-pepper-{}", account.as_str());
+    secrets
+        .create_secret()
+        .name(&secret)
+        .secret_string("an-emulated-deployment-pepper-0123456789abcdefghijklmnopqrstuvwx")
+        .send()
+        .await
+        .unwrap();
+    Deployment {
+        env: vec![
+            ("TABLE_NAME", common::TABLE.into()),
+            ("PEPPER_SECRET_ID", secret),
+            ("MCP_URL", common::MCP_URL.into()),
+            (
+                "AWS_ENDPOINT_URL_DYNAMODB",
+                common::env("KNOTIE_TEST_DYNAMODB"),
+            ),
+            (
+                "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+                common::env("KNOTIE_TEST_SECRETS"),
+            ),
+        ],
+        account: account.as_str().to_owned(),
+    }
+}
+
+fn for_account(mut event: Value, account: &str) -> Value {
+    event["requestContext"]["authorizer"]["jwt"]["claims"]["custom:account_id"] = account.into();
+    event
+}
+
+fn with_token(mut event: Value, token: &str) -> Value {
+    event["headers"]["authorization"] = format!("Bearer {token}").into();
+    event
+}
+
+#[tokio::test]
+async fn each_binary_answers_its_sample_events_under_the_runtime_api() {
+    let d = deployment().await;
+    let mut generate = Function::start("generate", &d.env).await;
+    let mut list = Function::start("list", &d.env).await;
+    let revoke_env: Vec<_> = d
+        .env
+        .iter()
+        .filter(|(k, _)| *k != "PEPPER_SECRET_ID")
+        .cloned()
+        .collect();
+    let mut revoke = Function::start("revoke", &revoke_env).await;
+    let mut mcp = Function::start("mcp", &d.env).await;
+
+    let (status, created) = http(
+        generate
+            .invoke(&for_account(event("generate.json"), &d.account))
+            .await,
+    );
+    assert_eq!(status, 201, "{created}");
+    let (token, id) = (
+        created["token"].as_str().unwrap().to_owned(),
+        created["id"].as_str().unwrap().to_owned(),
+    );
+
+    let (status, listed) = http(
+        list.invoke(&for_account(event("list.json"), &d.account))
+            .await,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(listed["tokens"][0]["id"], id.as_str());
+
+    let (status, init) = http(
+        mcp.invoke(&with_token(event("mcp-initialize.json"), &token))
+            .await,
+    );
+    assert_eq!(
+        (status, init["result"]["protocolVersion"].clone()),
+        (200, "2025-11-25".into()),
+        "{init}"
+    );
+    let (status, tools) = http(
+        mcp.invoke(&with_token(event("mcp-tools-list.json"), &token))
+            .await,
+    );
+    assert_eq!(
+        (status, tools["result"]["tools"].as_array().map(Vec::len)),
+        (200, Some(14)),
+        "{tools}"
+    );
+    let (status, usage) = http(
+        mcp.invoke(&with_token(event("mcp-tools-call.json"), &token))
+            .await,
+    );
+    assert_eq!(status, 200, "{usage}");
+    assert_eq!(
+        usage["result"]["structuredContent"]["group_by"], "agent",
+        "{usage}"
+    );
+    let (status, malformed) = http(
+        mcp.invoke(&with_token(event("mcp-malformed-body.json"), &token))
+            .await,
+    );
+    assert_eq!(
+        (status, malformed["error"]["code"].clone()),
+        (400, (-32700).into())
+    );
+
+    let mut revoking = for_account(event("revoke.json"), &d.account);
+    revoking["pathParameters"]["id"] = id.as_str().into();
+    let (status, _) = http(revoke.invoke(&revoking).await);
+    assert_eq!(status, 204);
+    let (status, refused) = http(
+        mcp.invoke(&with_token(event("mcp-revoked-token.json"), &token))
+            .await,
+    );
+    assert_eq!(status, 401);
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("revoked"),
+        "{refused}"
+    );
+
+    for f in [&generate, &list, &revoke, &mcp] {
+        eprintln!("cold init under the emulator: {:?}", f.init_time().await);
+    }
+}
+
+#[tokio::test]
+async fn secrets_manager_down_at_cold_start_gives_503_not_a_crash() {
+    let d = deployment().await;
+    let env: Vec<_> = d
+        .env
+        .iter()
+        .map(|(k, v)| {
+            (
+                *k,
+                if *k == "AWS_ENDPOINT_URL_SECRETS_MANAGER" {
+                    DEAD_ENDPOINT.to_owned()
+                } else {
+                    v.clone()
+                },
+            )
+        })
+        .collect();
+    let mut generate = Function::start("generate", &env).await;
+    let (status, body) = http(
+        generate
+            .invoke(&for_account(event("generate.json"), &d.account))
+            .await,
+    );
+    assert_eq!(status, 503, "{body}");
+    let mut mcp = Function::start("mcp", &env).await;
+    let (status, _) = http(
+        mcp.invoke(&with_token(
+            event("mcp-tools-list.json"),
+            "kmcp_000000000000000000000000000000000000000001W9ct",
+        ))
+        .await,
+    );
+    assert_eq!(status, 503);
+}
+
+#[tokio::test]
+async fn a_function_without_its_configuration_exits_saying_what_is_missing() {
+    let list = Function::start("list", &[]).await;
+    let (status, stderr) = list.exit().await;
+    assert!(!status.success());
+    assert!(stderr.contains("TABLE_NAME"), "{stderr}");
+}
