@@ -93,121 +93,27 @@ impl Mcp {
     }
 
     pub async fn handle(&self, req: Request) -> Result<Response<Body>, std::convert::Infallible> {
-        Ok(self.answer(req).await)
+        Ok(self.serve(req).await)
     }
 
-    async fn answer(&self, mut req: Request) -> Response<Body> {
-        if req.uri().path().trim_end_matches('/') != "/mcp" {
-            // Includes /.well-known/*: there is no OAuth here, and saying so early stops
-            // clients from starting an OAuth flow that cannot succeed.
-            return rpc_error(
-                StatusCode::NOT_FOUND,
-                Value::Null,
-                INVALID_REQUEST,
-                "not found: the MCP endpoint is /mcp",
-            );
+    async fn serve(&self, mut req: Request) -> Response<Body> {
+        if let Some(refused) = check_route(&req) {
+            return refused;
         }
-        if req.method() != Method::POST {
-            // Before authentication: clients probe GET with their token and take a 401 as a
-            // sign to start OAuth.
-            let mut response = rpc_error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                Value::Null,
-                INVALID_REQUEST,
-                "this stateless MCP endpoint answers POST only",
-            );
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return response;
-        }
-        let body = req.body().as_ref();
-        if body.len() > MAX_BODY_BYTES {
-            return rpc_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                Value::Null,
-                INVALID_REQUEST,
-                "the request body is larger than 1 MiB",
-            );
-        }
-        let message: Result<Value, _> = serde_json::from_slice(body);
+        let message = serde_json::from_slice::<Value>(req.body().as_ref());
         let id = message
             .as_ref()
             .ok()
             .and_then(|m| m.get("id"))
             .cloned()
             .unwrap_or(Value::Null);
-
         let now = OffsetDateTime::now_utc();
-        let authorization = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let authenticated = match self.app.pepper.get().await {
-            Ok(pepper) => auth::authenticate(&self.app.store, pepper, authorization, now).await,
-            Err(e) => Err(e),
-        };
-        let authenticated = match authenticated {
-            Ok(a) => a,
+        let authenticated = match self.authenticate(&req, now).await {
+            Ok(authenticated) => authenticated,
             Err(e) => return refusal(&e, id),
         };
-
-        match message {
-            Err(_) => {
-                return rpc_error(
-                    StatusCode::BAD_REQUEST,
-                    Value::Null,
-                    PARSE_ERROR,
-                    "parse error: the body is not JSON",
-                )
-            }
-            Ok(Value::Array(_)) => {
-                return rpc_error(
-                    StatusCode::BAD_REQUEST,
-                    Value::Null,
-                    INVALID_REQUEST,
-                    "batches are not supported: send one JSON-RPC message per request",
-                )
-            }
-            Ok(Value::Object(m)) if m.get("jsonrpc").and_then(Value::as_str) != Some("2.0") => {
-                return rpc_error(
-                    StatusCode::BAD_REQUEST,
-                    id,
-                    INVALID_REQUEST,
-                    "invalid request: not a JSON-RPC 2.0 message",
-                )
-            }
-            // A response from the client (to nothing: this server never asks) is accepted.
-            Ok(Value::Object(m))
-                if !m.contains_key("method")
-                    && (m.contains_key("result") || m.contains_key("error")) =>
-            {
-                return empty(StatusCode::ACCEPTED);
-            }
-            // rmcp reports a tools/call it cannot read as an unknown method; it is bad params.
-            Ok(Value::Object(m))
-                if m.get("method").and_then(Value::as_str) == Some("tools/call")
-                    && !m
-                        .get("params")
-                        .and_then(|p| p.get("name"))
-                        .is_some_and(Value::is_string) =>
-            {
-                return rpc_error(
-                    StatusCode::OK,
-                    id,
-                    INVALID_PARAMS,
-                    "invalid params: tools/call needs params.name, the tool to call",
-                )
-            }
-            Ok(Value::Object(_)) => {}
-            Ok(_) => {
-                return rpc_error(
-                    StatusCode::BAD_REQUEST,
-                    id,
-                    INVALID_REQUEST,
-                    "invalid request: not a JSON-RPC 2.0 message",
-                )
-            }
+        if let Some(answer) = check_message(message, id) {
+            return answer;
         }
 
         accept_json(req.headers_mut());
@@ -229,12 +135,8 @@ impl Mcp {
         if parts.status.is_client_error() && !is_json {
             // rmcp's own refusals (bad protocol version header, foreign Origin, …) are plain
             // text; clients expect JSON-RPC.
-            return rpc_error(
-                parts.status,
-                id,
-                INVALID_REQUEST,
-                String::from_utf8_lossy(&bytes).trim(),
-            );
+            let message = String::from_utf8_lossy(&bytes);
+            return rpc_error(parts.status, Value::Null, INVALID_REQUEST, message.trim());
         }
         let body = match String::from_utf8(bytes.to_vec()) {
             Ok(text) if text.is_empty() => Body::Empty,
@@ -243,6 +145,105 @@ impl Mcp {
         };
         Response::from_parts(parts, body)
     }
+
+    async fn authenticate(
+        &self,
+        req: &Request,
+        now: OffsetDateTime,
+    ) -> Result<auth::Authenticated, Error> {
+        let pepper = self.app.pepper.get().await?;
+        let authorization = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        auth::authenticate(&self.app.store, pepper, authorization, now).await
+    }
+}
+
+/// Only `POST /mcp`, at most 1 MiB: the refusal otherwise.
+fn check_route(req: &Request) -> Option<Response<Body>> {
+    if req.uri().path().trim_end_matches('/') != "/mcp" {
+        // Includes /.well-known/*: there is no OAuth here, and saying so early stops
+        // clients from starting an OAuth flow that cannot succeed.
+        return Some(rpc_error(
+            StatusCode::NOT_FOUND,
+            Value::Null,
+            INVALID_REQUEST,
+            "not found: the MCP endpoint is /mcp",
+        ));
+    }
+    if req.method() != Method::POST {
+        // Before authentication: clients probe GET with their token and take a 401 as a
+        // sign to start OAuth.
+        let message = "this stateless MCP endpoint answers POST only";
+        let mut response = rpc_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            Value::Null,
+            INVALID_REQUEST,
+            message,
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return Some(response);
+    }
+    if req.body().as_ref().len() > MAX_BODY_BYTES {
+        let message = "the request body is larger than 1 MiB";
+        return Some(rpc_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Value::Null,
+            INVALID_REQUEST,
+            message,
+        ));
+    }
+    None
+}
+
+/// What rmcp would misreport: not JSON (it says 415), batches and non-JSON-RPC, a
+/// response posted by the client (202), a tools/call without a tool name (it says
+/// unknown method; it is bad params). The answer to give instead, if any.
+fn check_message(message: Result<Value, serde_json::Error>, id: Value) -> Option<Response<Body>> {
+    let bad = |code, message: &str| {
+        Some(rpc_error(
+            StatusCode::BAD_REQUEST,
+            id.clone(),
+            code,
+            message,
+        ))
+    };
+    let message = match message {
+        Err(_) => {
+            return Some(rpc_error(
+                StatusCode::BAD_REQUEST,
+                Value::Null,
+                PARSE_ERROR,
+                "parse error: the body is not JSON",
+            ))
+        }
+        Ok(Value::Array(_)) => {
+            return bad(
+                INVALID_REQUEST,
+                "batches are not supported: send one JSON-RPC message per request",
+            )
+        }
+        Ok(Value::Object(m)) if m.get("jsonrpc").and_then(Value::as_str) == Some("2.0") => m,
+        Ok(_) => {
+            return bad(
+                INVALID_REQUEST,
+                "invalid request: not a JSON-RPC 2.0 message",
+            )
+        }
+    };
+    let method = message.get("method").and_then(Value::as_str);
+    if method.is_none() && (message.contains_key("result") || message.contains_key("error")) {
+        return Some(empty(StatusCode::ACCEPTED));
+    }
+    let tool = message.get("params").and_then(|p| p.get("name"));
+    if method == Some("tools/call") && !tool.is_some_and(Value::is_string) {
+        let message = "invalid params: tools/call needs params.name, the tool to call";
+        return Some(rpc_error(StatusCode::OK, id, INVALID_PARAMS, message));
+    }
+    None
 }
 
 /// rmcp insists on an `Accept` listing both JSON and SSE; this endpoint only ever answers
