@@ -1,4 +1,4 @@
-.PHONY: dev test lint build
+.PHONY: dev test lint build bench
 # Run the service locally: DynamoDB Local, demo accounts, the API on 127.0.0.1:3000.
 dev:
 	@bash scripts/dev.sh
@@ -12,3 +12,6 @@ lint:
 # Release arm64 bootstraps for Lambda (cargo-lambda), with their sizes.
 build:
 	@bash scripts/build.sh
+# Rust vs the Node.js peer, measured side by side: writes bench/results.json and RESULTS.md.
+bench:
+	@bash scripts/bench.sh

@@ -5,7 +5,10 @@ source "$(dirname "$0")/lib.sh"
 
 ensure_deploy_tools
 say "building release arm64 bootstraps (LTO, one codegen unit: several minutes)"
-cargo lambda build --release --arm64 --bin generate --bin list --bin revoke --bin mcp
+# Two builds, as sam build does one per function: features unify within a build, and the
+# management functions must not link the MCP stack.
+cargo lambda build --release --arm64 --bin generate --bin list --bin revoke
+cargo lambda build --release --arm64 --bin mcp
 limit=$((8 * 1024 * 1024))
 for f in generate list revoke mcp; do
   bootstrap="$ROOT/target/lambda/$f/bootstrap"

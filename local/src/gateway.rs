@@ -12,40 +12,45 @@ pub const DEV_ACCOUNT_HEADER: &str = "x-dev-account";
 pub const DEFAULT_ACCOUNT: &str = "acct_demo";
 pub const DEV_USER: &str = "user_dev";
 
-/// The management routes, as API Gateway would match them.
+/// What a request is for, as API Gateway and the function URL would route it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
-    Generate,
-    List,
-    Revoke,
-    /// Any method: the MCP handler answers GET and DELETE itself (405).
+pub enum Route<'a> {
+    /// A management route, and its `{id}` path parameter.
+    Api(Api, Option<&'a str>),
+    /// The MCP endpoint, any method: its handler answers GET and DELETE itself (405).
     Mcp,
 }
 
-impl Route {
-    /// The route and its path parameter, or `None` for a path no route serves.
-    pub fn matching<'a>(method: &Method, path: &'a str) -> Option<(Route, Option<&'a str>)> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    Generate,
+    List,
+    Revoke,
+}
+
+impl Route<'_> {
+    /// The route of a request, or `None` for a path nothing serves.
+    pub fn matching<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
         let path = path.trim_end_matches('/');
-        if path == "/mcp" {
-            return Some((Route::Mcp, None));
-        }
         match (method, path) {
-            (&Method::POST, "/mcp-tokens") => Some((Route::Generate, None)),
-            (&Method::GET, "/mcp-tokens") => Some((Route::List, None)),
+            (_, "/mcp") => Some(Route::Mcp),
+            (&Method::POST, "/mcp-tokens") => Some(Route::Api(Api::Generate, None)),
+            (&Method::GET, "/mcp-tokens") => Some(Route::Api(Api::List, None)),
             (&Method::DELETE, p) => {
                 let id = p.strip_prefix("/mcp-tokens/")?;
-                (!id.is_empty() && !id.contains('/')).then_some((Route::Revoke, Some(id)))
+                (!id.is_empty() && !id.contains('/')).then_some(Route::Api(Api::Revoke, Some(id)))
             }
             _ => None,
         }
     }
+}
 
+impl Api {
     fn key(self) -> &'static str {
         match self {
-            Route::Generate => "POST /mcp-tokens",
-            Route::List => "GET /mcp-tokens",
-            Route::Revoke => "DELETE /mcp-tokens/{id}",
-            Route::Mcp => "$default",
+            Api::Generate => "POST /mcp-tokens",
+            Api::List => "GET /mcp-tokens",
+            Api::Revoke => "DELETE /mcp-tokens/{id}",
         }
     }
 }
@@ -53,7 +58,7 @@ impl Route {
 /// Builds the event API Gateway would send and parses it the way `lambda_http` does.
 #[allow(clippy::too_many_arguments)]
 pub fn to_lambda_request(
-    route: Route,
+    route: Api,
     id: Option<&str>,
     method: &Method,
     path: &str,
@@ -86,12 +91,6 @@ pub fn to_lambda_request(
             (base64::engine::general_purpose::STANDARD.encode(body), true)
         }
     };
-    let authorizer = match route {
-        Route::Mcp => Value::Null,
-        _ => {
-            json!({ "jwt": { "claims": { "sub": DEV_USER, account_claim: account }, "scopes": null } })
-        }
-    };
     let event = json!({
         "version": "2.0",
         "routeKey": route.key(),
@@ -103,7 +102,7 @@ pub fn to_lambda_request(
         "requestContext": {
             "accountId": "000000000000",
             "apiId": "local",
-            "authorizer": authorizer,
+            "authorizer": { "jwt": { "claims": { "sub": DEV_USER, account_claim: account }, "scopes": null } },
             "domainName": "127.0.0.1",
             "domainPrefix": "local",
             "http": {
@@ -130,25 +129,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn routes_match_like_the_http_api() {
+    fn routes_match_like_the_http_api_and_the_function_url() {
+        let api = |api, id| Some(Route::Api(api, id));
         assert_eq!(
             Route::matching(&Method::POST, "/mcp-tokens"),
-            Some((Route::Generate, None))
+            api(Api::Generate, None)
         );
         assert_eq!(
             Route::matching(&Method::GET, "/mcp-tokens/"),
-            Some((Route::List, None))
+            api(Api::List, None)
         );
         assert_eq!(
             Route::matching(&Method::DELETE, "/mcp-tokens/tok_1"),
-            Some((Route::Revoke, Some("tok_1")))
+            api(Api::Revoke, Some("tok_1"))
         );
         assert_eq!(Route::matching(&Method::DELETE, "/mcp-tokens/"), None);
         assert_eq!(Route::matching(&Method::PUT, "/mcp-tokens"), None);
-        assert_eq!(
-            Route::matching(&Method::GET, "/mcp"),
-            Some((Route::Mcp, None))
-        );
+        assert_eq!(Route::matching(&Method::GET, "/mcp"), Some(Route::Mcp));
         assert_eq!(
             Route::matching(&Method::GET, "/.well-known/oauth-protected-resource"),
             None

@@ -4,3 +4,65 @@
 pub mod gateway;
 pub mod seed;
 pub mod server;
+
+use std::sync::Arc;
+
+use knotie::config::{Config, DEFAULT_ACCOUNT_CLAIM};
+use knotie::hashing::Pepper;
+use knotie::mcp::{Mcp, Settings};
+use knotie::secrets::PepperSource;
+use knotie::store::Store;
+use knotie::App;
+
+/// Local development only: deployed functions read their pepper from Secrets Manager.
+pub const DEV_PEPPER: &str = "knotie-local-development-pepper-not-a-secret";
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+pub fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+/// What the local server serves, configured from the environment: `PORT` (3000),
+/// `TABLE_NAME`, `DYNAMODB_ENDPOINT`, `DEV_PEPPER`, `ACCOUNT_CLAIM`, `MCP_URL`.
+pub struct Local {
+    pub port: u16,
+    pub dynamodb: String,
+    pub app: Arc<App>,
+    pub mcp: Mcp,
+}
+
+impl Local {
+    pub async fn from_env() -> Result<Local, BoxError> {
+        let port: u16 = env_or("PORT", "3000").parse()?;
+        let config = Config {
+            table: env_or("TABLE_NAME", "knotie-local"),
+            account_claim: env_or("ACCOUNT_CLAIM", DEFAULT_ACCOUNT_CLAIM),
+            mcp_url: Some(env_or("MCP_URL", &format!("http://127.0.0.1:{port}/mcp"))),
+        };
+        let dynamodb = env_or("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000");
+        let sdk = knotie::aws::local_sdk_config().await;
+        let store = Store::new(knotie::aws::dynamodb_at(&sdk, &dynamodb), &config.table);
+        let pepper = PepperSource::Fixed(Pepper::new(env_or("DEV_PEPPER", DEV_PEPPER).as_bytes())?);
+        let app = Arc::new(App {
+            config,
+            store,
+            pepper,
+        });
+        // Loopback only, as rmcp defaults, against DNS rebinding; browsers on this
+        // machine may call it (the settings page, the MCP Inspector).
+        let settings = Settings {
+            allowed_origins: vec!["http://127.0.0.1:*".into(), "http://localhost:*".into()],
+            allowed_hosts: Some(vec!["127.0.0.1".into(), "localhost".into(), "::1".into()]),
+        };
+        Ok(Local {
+            port,
+            dynamodb,
+            mcp: Mcp::new(Arc::clone(&app), settings),
+            app,
+        })
+    }
+}

@@ -1,97 +1,50 @@
-//! `make dev`: see the crate docs.
+//! `make dev`: creates the table, seeds the demo data, makes a token for `acct_demo`, and
+//! serves the management API and the MCP endpoint on localhost (see the crate docs).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use knotie::config::{Config, DEFAULT_ACCOUNT_CLAIM};
-use knotie::hashing::Pepper;
+use knotie::client_configs::client_configs;
 use knotie::identity::{AccountId, Identity};
 use knotie::lifecycle::{self, NewToken};
-use knotie::mcp::{Mcp, Settings};
-use knotie::secrets::PepperSource;
-use knotie::store::Store;
-use knotie::App;
-use knotie_local::server::{serve, Local};
-use knotie_local::{gateway, seed};
+use knotie::token::Token;
+use knotie_local::server::serve;
+use knotie_local::{gateway, seed, BoxError, Local};
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
-/// Local development only: deployed functions read their pepper from Secrets Manager.
-const DEV_PEPPER: &str = "knotie-local-development-pepper-not-a-secret";
-
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| default.to_owned())
-}
-
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn main() -> Result<(), BoxError> {
     lambda_http::tracing::init_default_subscriber();
-    let port: u16 = env_or("PORT", "3000").parse()?;
-    let base = format!("http://127.0.0.1:{port}");
-    let mcp_url = env_or("MCP_URL", &format!("{base}/mcp"));
-    let config = Config {
-        table: env_or("TABLE_NAME", "knotie-local"),
-        account_claim: env_or("ACCOUNT_CLAIM", DEFAULT_ACCOUNT_CLAIM),
-        mcp_url: Some(mcp_url.clone()),
-    };
-    let sdk = knotie::aws::local_sdk_config().await;
-    let dynamodb = env_or("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000");
-    let store = Store::new(knotie::aws::dynamodb_at(&sdk, &dynamodb), &config.table);
+    let local = Local::from_env().await?;
+    let store = &local.app.store;
     store.create_table_if_missing().await?;
-    seed::demo(&store, OffsetDateTime::now_utc()).await?;
-    let pepper = Pepper::new(env_or("DEV_PEPPER", DEV_PEPPER).as_bytes())?;
+    seed::demo(store, OffsetDateTime::now_utc()).await?;
 
     // A fresh token for the demo account, so a client can connect right away.
     let identity = Identity {
-        account: AccountId::parse(gateway::DEFAULT_ACCOUNT).expect("valid"),
+        account: AccountId::parse(gateway::DEFAULT_ACCOUNT).expect("a valid account id"),
         user: gateway::DEV_USER.into(),
     };
     let new = NewToken::from_json(br#"{"name": "make dev"}"#)?;
-    let token = lifecycle::generate(&store, &pepper, &identity, new, OffsetDateTime::now_utc())
+    let pepper = local.app.pepper.get().await?;
+    let token = lifecycle::generate(store, pepper, &identity, new, OffsetDateTime::now_utc())
         .await?
         .token;
 
-    let app = Arc::new(App {
-        config,
-        store,
-        pepper: PepperSource::Fixed(pepper),
-    });
-    // Loopback only, as rmcp defaults, against DNS rebinding; browsers on this machine
-    // may call it (the settings page, the MCP Inspector).
-    let settings = Settings {
-        allowed_origins: ["http://127.0.0.1", "http://localhost"]
-            .iter()
-            .map(|o| format!("{o}:*"))
-            .collect(),
-        allowed_hosts: Some(vec!["127.0.0.1".into(), "localhost".into(), "::1".into()]),
-    };
-    let local = Arc::new(Local {
-        mcp: Mcp::new(Arc::clone(&app), settings),
-        app,
-    });
-    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
-    print_usage(
-        &base,
-        &mcp_url,
-        &dynamodb,
-        local.app.store.table(),
-        token.expose(),
-    );
+    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], local.port))).await?;
+    print_usage(&local, &token);
     tokio::select! {
-        served = serve(local, listener) => served?,
+        served = serve(Arc::new(local), listener) => served?,
         _ = tokio::signal::ctrl_c() => {}
     }
     Ok(())
 }
 
-fn print_usage(base: &str, mcp_url: &str, dynamodb: &str, table: &str, token: &str) {
-    let configs = knotie::client_configs::client_configs(
-        mcp_url,
-        &knotie::token::Token::parse(token).expect("fresh"),
-    );
+fn print_usage(local: &Local, token: &Token) {
+    let base = format!("http://127.0.0.1:{}", local.port);
+    let mcp_url = local.app.config.mcp_url.as_deref().unwrap_or_default();
+    let configs = client_configs(mcp_url, token);
     let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
     println!(
         r#"
@@ -131,6 +84,9 @@ And the MCP endpoint by hand:
 
 Ctrl-C stops the server and DynamoDB Local.
 "#,
+        dynamodb = local.dynamodb,
+        table = local.app.store.table(),
+        token = token.expose(),
         cursor = pretty(&configs["cursor"]),
         claude = pretty(&configs["claude_desktop"]),
         claude_code = configs["claude_code"].as_str().unwrap_or_default(),

@@ -9,19 +9,13 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use knotie::mcp::Mcp;
-use knotie::App;
 use tokio::net::TcpListener;
 
-use crate::gateway::{self, Route};
+use crate::gateway::{self, Api, Route};
+use crate::Local;
 
 /// What API Gateway would accept; the handlers apply their own, smaller limits.
 const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
-
-pub struct Local {
-    pub app: Arc<App>,
-    pub mcp: Mcp,
-}
 
 /// Serves until the future is dropped.
 pub async fn serve(local: Arc<Local>, listener: TcpListener) -> std::io::Result<()> {
@@ -45,7 +39,7 @@ async fn answer(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {
     let (parts, body) = req.into_parts();
-    let Some((route, id)) = Route::matching(&parts.method, parts.uri.path()) else {
+    let Some(route) = Route::matching(&parts.method, parts.uri.path()) else {
         return Ok(json_error(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -62,28 +56,38 @@ async fn answer(
             ))
         }
     };
-    let request = gateway::to_lambda_request(
-        route,
-        id,
-        &parts.method,
-        parts.uri.path(),
-        parts.uri.query(),
-        &parts.headers,
-        &body,
-        &local.app.config.account_claim,
-    );
-    let Ok(request) = request else {
-        return Ok(json_error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "the request could not be read",
-        ));
-    };
     let response = match route {
-        Route::Generate => knotie::api::generate(&local.app, request).await,
-        Route::List => knotie::api::list(&local.app, request).await,
-        Route::Revoke => knotie::api::revoke(&local.app, request).await,
-        Route::Mcp => local.mcp.handle(request).await,
+        // A function URL has no authorizer context to stand in for: the MCP handler reads
+        // the request as it came.
+        Route::Mcp => {
+            let request =
+                http::Request::from_parts(parts, lambda_http::Body::Binary(body.to_vec()));
+            local.mcp.handle(request).await
+        }
+        Route::Api(api, id) => {
+            let request = gateway::to_lambda_request(
+                api,
+                id,
+                &parts.method,
+                parts.uri.path(),
+                parts.uri.query(),
+                &parts.headers,
+                &body,
+                &local.app.config.account_claim,
+            );
+            let Ok(request) = request else {
+                return Ok(json_error(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "the request could not be read",
+                ));
+            };
+            match api {
+                Api::Generate => knotie::api::generate(&local.app, request).await,
+                Api::List => knotie::api::list(&local.app, request).await,
+                Api::Revoke => knotie::api::revoke(&local.app, request).await,
+            }
+        }
     };
     let Ok(response) = response;
     let (parts, body) = response.into_parts();

@@ -11,6 +11,7 @@ use crate::hashing::{Pepper, TokenHash};
 use crate::identity::AccountId;
 use crate::lifecycle::TokenId;
 use crate::scope::{Scope, Scopes};
+use crate::store::accounts::Account;
 use crate::store::tokens::Grant;
 use crate::store::Store;
 use crate::token::Token;
@@ -19,12 +20,14 @@ use crate::token::Token;
 pub const LAST_USED_RESOLUTION_SECS: i64 = 300;
 const GENERATE_HINT: &str = "generate a new one in Settings → MCP Tokens";
 
-/// An authenticated MCP caller.
+/// An authenticated MCP caller, with the account profile read to authenticate it (tools
+/// that describe the account use it instead of reading it again).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub account: AccountId,
     pub token_id: TokenId,
     pub scopes: Scopes,
+    pub profile: Account,
 }
 
 impl Caller {
@@ -66,10 +69,10 @@ pub async fn authenticate(
             rfc3339(at)
         )));
     }
-    let account = store.get_account(&grant.account).await?;
-    if !account.is_some_and(|a| a.api_access) {
+    let profile = store.get_account(&grant.account).await?;
+    let Some(profile) = profile.filter(|a| a.api_access) else {
         return Err(Error::ApiAccessDisabled);
-    }
+    };
     let stale = grant
         .last_used_at
         .is_none_or(|at| at < now - LAST_USED_RESOLUTION_SECS);
@@ -78,6 +81,7 @@ pub async fn authenticate(
             account: grant.account.clone(),
             token_id: grant.token_id.clone(),
             scopes: grant.scopes,
+            profile,
         },
         record_use: stale.then_some((grant, hash)),
     })

@@ -13,17 +13,15 @@ impl Tools {
     /// token may do (its scopes). A good first call.
     #[tool(annotations(read_only_hint = true, open_world_hint = false))]
     async fn get_account(&self, caller: Caller) -> Result<CallToolResult, McpError> {
-        let account = self.app.store.get_account(&caller.account).await;
-        answer(account.and_then(|a| {
-            let a = a.ok_or(Error::ApiAccessDisabled)?;
-            Ok(json!({
-                "account_id": a.id.as_str(),
-                "name": a.name,
-                "plan": a.plan,
-                "api_access": a.api_access,
-                "credit_pool": a.credit_pool,
-                "token": { "id": caller.token_id.as_str(), "scopes": caller.scopes.to_strings() },
-            }))
-        }))
+        // Read (strongly consistent) by this very request's authentication.
+        let a = &caller.profile;
+        answer(Ok::<_, Error>(json!({
+            "account_id": a.id.as_str(),
+            "name": a.name,
+            "plan": a.plan,
+            "api_access": a.api_access,
+            "credit_pool": a.credit_pool,
+            "token": { "id": caller.token_id.as_str(), "scopes": caller.scopes.to_strings() },
+        })))
     }
 }

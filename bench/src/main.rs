@@ -1,0 +1,200 @@
+//! `make bench`: the Rust MCP endpoint and its Node.js peer (`bench/peers/node`), on
+//! loopback against the same DynamoDB Local, measured in one run: cold start, warm
+//! latency and throughput, server CPU per call, peak RSS, DynamoDB requests per call, and
+//! the floor — a bare strongly consistent GetItem. The machine is shared and noisy, so
+//! the two servers alternate and the verdicts are ratios from the same run.
+//!
+//! Settings (environment): `DYNAMODB_ENDPOINT`, `RUST_SERVER` (the `knotie-bench-server`
+//! binary), `NODE_PEER` (its `server.mjs`), `COLD_STARTS` (15), `WARM_CALLS` (3000),
+//! `FLOOR_WARMUP` (10000), `OUT_DIR` (where results.json and RESULTS.md go).
+
+mod measure;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use measure::{percentile, Bench, Kind, Sample};
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), knotie_local::BoxError> {
+    let bench = Bench::set_up().await?;
+    let cold_starts = setting("COLD_STARTS", 15);
+    let warm_calls = setting("WARM_CALLS", 3000);
+
+    eprintln!(
+        "floor: warming DynamoDB Local up ({} GetItems)",
+        setting("FLOOR_WARMUP", 10_000)
+    );
+    let floor = bench
+        .floor(setting("FLOOR_WARMUP", 10_000), 1000.min(warm_calls))
+        .await?;
+
+    eprintln!("cold starts: {cold_starts} of each, alternating");
+    let mut cold = [Vec::new(), Vec::new()];
+    for _ in 0..cold_starts {
+        for kind in Kind::BOTH {
+            cold[kind as usize].push(bench.cold_start(kind).await?);
+        }
+    }
+
+    eprintln!(
+        "warm: {warm_calls} tools/call get_account each at concurrency 1 and 16, interleaved"
+    );
+    let warm = bench.warm(warm_calls).await?;
+
+    eprintln!("DynamoDB requests per tools/call, counted by a proxy");
+    let mut requests = Vec::new();
+    for kind in Kind::BOTH {
+        requests.push(bench.count_requests(kind, 100).await?);
+    }
+
+    let results = report(&bench, floor, &cold, &warm, &requests);
+    let out = std::env::var("OUT_DIR").unwrap_or_else(|_| "bench".into());
+    std::fs::write(
+        format!("{out}/results.json"),
+        serde_json::to_string_pretty(&results)? + "\n",
+    )?;
+    let table = markdown(&results);
+    std::fs::write(format!("{out}/RESULTS.md"), &table)?;
+    println!("{table}");
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e5).round() / 100.0
+}
+
+fn report(
+    bench: &Bench,
+    floor: Vec<Duration>,
+    cold: &[Vec<Duration>; 2],
+    warm: &[Sample],
+    requests: &[Value],
+) -> Value {
+    let floor_p50 = ms(percentile(&floor, 50));
+    let by = |kind: Kind, concurrency: usize| {
+        warm.iter()
+            .find(|s| s.kind == kind && s.concurrency == concurrency)
+            .expect("every run was measured")
+    };
+    let side = |kind: Kind| {
+        let c1 = by(kind, 1);
+        let c16 = by(kind, 16);
+        json!({
+            "cold_start_ms": { "median": ms(percentile(&cold[kind as usize], 50)), "p90": ms(percentile(&cold[kind as usize], 90)), "n": cold[kind as usize].len() },
+            "c1": { "p50_ms": ms(c1.p(50)), "p99_ms": ms(c1.p(99)), "rps": c1.rps() },
+            "c16": { "p50_ms": ms(c16.p(50)), "p99_ms": ms(c16.p(99)), "rps": c16.rps() },
+            "cpu_us_per_call": ((c1.cpu_us_per_call() + c16.cpu_us_per_call()) / 2.0).round(),
+            "peak_rss_mb": c16.peak_rss_mb.max(c1.peak_rss_mb),
+            "overhead_above_floor_p50_ms": ((ms(c1.p(50)) - floor_p50) * 100.0).round() / 100.0,
+            "dynamodb_requests_per_call": requests[kind as usize],
+        })
+    };
+    let (rust, node) = (side(Kind::Rust), side(Kind::Node));
+    let ratio = |path: &[&str]| {
+        let get = |v: &Value| {
+            path.iter()
+                .fold(v.clone(), |v, k| v[*k].clone())
+                .as_f64()
+                .unwrap_or(f64::NAN)
+        };
+        ((get(&node) / get(&rust)) * 10.0).round() / 10.0
+    };
+    json!({
+        "machine": bench.machine(),
+        "floor_getitem_p50_ms": floor_p50,
+        "cold_start_ms": { "rust": rust["cold_start_ms"], "node": node["cold_start_ms"] },
+        "cpu_us_per_call": { "rust": rust["cpu_us_per_call"], "node": node["cpu_us_per_call"] },
+        "peak_rss_mb": { "rust": rust["peak_rss_mb"], "node": node["peak_rss_mb"] },
+        "warm": { "concurrency_1": { "rust": rust["c1"], "node": node["c1"] }, "concurrency_16": { "rust": rust["c16"], "node": node["c16"] } },
+        "overhead_above_floor_p50_ms": { "rust": rust["overhead_above_floor_p50_ms"], "node": node["overhead_above_floor_p50_ms"] },
+        "dynamodb_requests_per_call": { "rust": rust["dynamodb_requests_per_call"], "node": node["dynamodb_requests_per_call"] },
+        "node_over_rust": {
+            "cold_start": ratio(&["cold_start_ms", "median"]),
+            "cpu_per_call": ratio(&["cpu_us_per_call"]),
+            "peak_rss": ratio(&["peak_rss_mb"]),
+        },
+    })
+}
+
+fn markdown(r: &Value) -> String {
+    let cell = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let row = |label: &str, rust: &Value, node: &Value, ratio: &Value| {
+        format!(
+            "| {label} | {} | {} | {} |\n",
+            cell(rust),
+            cell(node),
+            cell(ratio)
+        )
+    };
+    let warm = &r["warm"];
+    let mut t = String::from("# Benchmark: Rust MCP endpoint vs the Node.js peer\n\n");
+    t += &format!(
+        "Machine: {}. Floor (bare consistent GetItem, p50): {} ms.\n\n",
+        r["machine"]["summary"].as_str().unwrap_or("?"),
+        r["floor_getitem_p50_ms"]
+    );
+    t += "| measure | Rust | Node | Node ÷ Rust |\n|---|---|---|---|\n";
+    t += &row(
+        "cold start, exec → first tools/call, median ms",
+        &r["cold_start_ms"]["rust"]["median"],
+        &r["cold_start_ms"]["node"]["median"],
+        &r["node_over_rust"]["cold_start"],
+    );
+    t += &row(
+        "cold start p90 ms",
+        &r["cold_start_ms"]["rust"]["p90"],
+        &r["cold_start_ms"]["node"]["p90"],
+        &Value::Null,
+    );
+    t += &row(
+        "server CPU per call, µs",
+        &r["cpu_us_per_call"]["rust"],
+        &r["cpu_us_per_call"]["node"],
+        &r["node_over_rust"]["cpu_per_call"],
+    );
+    t += &row(
+        "peak RSS, MB",
+        &r["peak_rss_mb"]["rust"],
+        &r["peak_rss_mb"]["node"],
+        &r["node_over_rust"]["peak_rss"],
+    );
+    for (label, key) in [
+        ("concurrency 1", "concurrency_1"),
+        ("concurrency 16", "concurrency_16"),
+    ] {
+        for (what, field) in [("p50 ms", "p50_ms"), ("p99 ms", "p99_ms"), ("req/s", "rps")] {
+            t += &row(
+                &format!("{label}: {what}"),
+                &warm[key]["rust"][field],
+                &warm[key]["node"][field],
+                &Value::Null,
+            );
+        }
+    }
+    t += &row(
+        "p50 above the GetItem floor, ms",
+        &r["overhead_above_floor_p50_ms"]["rust"],
+        &r["overhead_above_floor_p50_ms"]["node"],
+        &Value::Null,
+    );
+    t += &row(
+        "DynamoDB requests per tools/call",
+        &r["dynamodb_requests_per_call"]["rust"]["total"],
+        &r["dynamodb_requests_per_call"]["node"]["total"],
+        &Value::Null,
+    );
+    t
+}

@@ -1,0 +1,403 @@
+//! The measurements: servers as child processes, a keep-alive HTTP client, CPU and RSS
+//! from `/proc`, and a counting proxy in front of DynamoDB Local.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use knotie::identity::{AccountId, Identity};
+use knotie::lifecycle::{self, NewToken};
+use knotie::store::accounts::Account;
+use knotie_local::{BoxError, Local, DEV_PEPPER};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+const CALL: &str = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_account","arguments":{}}}"#;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Rust = 0,
+    Node = 1,
+}
+
+impl Kind {
+    pub const BOTH: [Kind; 2] = [Kind::Rust, Kind::Node];
+}
+
+pub fn percentile(samples: &[Duration], p: usize) -> Duration {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    sorted
+        .get((sorted.len().saturating_sub(1)) * p / 100)
+        .copied()
+        .unwrap_or_default()
+}
+
+/// One server's warm run at one concurrency.
+pub struct Sample {
+    pub kind: Kind,
+    pub concurrency: usize,
+    latencies: Vec<Duration>,
+    wall: Duration,
+    cpu_ticks: u64,
+    pub peak_rss_mb: f64,
+}
+
+impl Sample {
+    pub fn p(&self, p: usize) -> Duration {
+        percentile(&self.latencies, p)
+    }
+
+    pub fn rps(&self) -> f64 {
+        (self.latencies.len() as f64 / self.wall.as_secs_f64()).round()
+    }
+
+    pub fn cpu_us_per_call(&self) -> f64 {
+        self.cpu_ticks as f64 * 1e6 / clock_ticks() as f64 / self.latencies.len() as f64
+    }
+}
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+pub struct Bench {
+    dynamodb: String,
+    table: String,
+    token: String,
+    client: HttpClient,
+    hash_key: (String, String),
+    store_client: aws_sdk_dynamodb::Client,
+}
+
+/// A server under test; killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Bench {
+    /// The table, an account with API access, and a token for it, made with the library.
+    pub async fn set_up() -> Result<Bench, BoxError> {
+        // The same settings the servers get: TABLE_NAME, DYNAMODB_ENDPOINT, DEV_PEPPER.
+        let local = Local::from_env().await?;
+        let store = &local.app.store;
+        store.create_table_if_missing().await?;
+        let account = AccountId::parse("acct_bench").ok_or("account id")?;
+        let profile = Account {
+            id: account.clone(),
+            name: "Bench Agency".into(),
+            plan: "pro".into(),
+            api_access: true,
+            credit_pool: 1000,
+        };
+        store.put_account(&profile).await?;
+        let pepper = local.app.pepper.get().await?;
+        let identity = Identity {
+            account,
+            user: "bench".into(),
+        };
+        let new = NewToken::from_json(br#"{"name": "bench"}"#)?;
+        let token = lifecycle::generate(
+            store,
+            pepper,
+            &identity,
+            new,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await?
+        .token;
+        let hash = pepper.hash(&token);
+        let sdk = knotie::aws::local_sdk_config().await;
+        Ok(Bench {
+            store_client: knotie::aws::dynamodb_at(&sdk, &local.dynamodb),
+            hash_key: (format!("TOKENHASH#{}", hash.as_str()), "TOKENHASH".into()),
+            token: token.expose().to_owned(),
+            client: Client::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(64)
+                .build_http(),
+            dynamodb: local.dynamodb.clone(),
+            table: store.table().to_owned(),
+        })
+    }
+
+    pub fn machine(&self) -> Value {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let model = cpuinfo
+            .lines()
+            .find(|l| l.starts_with("model name") || l.starts_with("CPU part"))
+            .and_then(|l| l.split(':').nth(1))
+            .map_or("unknown CPU".to_owned(), |m| m.trim().to_owned());
+        let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let node = Command::new("node")
+            .arg("--version")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+        json!({
+            "cpus": cpus,
+            "model": model,
+            "node": node.unwrap_or_default(),
+            "summary": format!("{cpus} vCPU ({model}), Linux, DynamoDB Local on loopback"),
+        })
+    }
+
+    /// A bare strongly consistent GetItem from a client, after warming DynamoDB Local's JIT.
+    pub async fn floor(&self, warmup: usize, samples: usize) -> Result<Vec<Duration>, BoxError> {
+        let get = || {
+            self.store_client
+                .get_item()
+                .table_name(&self.table)
+                .key("PK", AttributeValue::S(self.hash_key.0.clone()))
+                .key("SK", AttributeValue::S(self.hash_key.1.clone()))
+                .consistent_read(true)
+                .send()
+        };
+        for _ in 0..warmup {
+            get().await?;
+        }
+        let mut times = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let start = Instant::now();
+            get().await?;
+            times.push(start.elapsed());
+        }
+        Ok(times)
+    }
+
+    fn start(&self, kind: Kind, dynamodb: &str) -> Server {
+        let port = free_port();
+        let mut command = match kind {
+            Kind::Rust => Command::new(std::env::var("RUST_SERVER").expect("RUST_SERVER")),
+            Kind::Node => {
+                let mut node = Command::new("node");
+                node.arg(std::env::var("NODE_PEER").expect("NODE_PEER"));
+                node
+            }
+        };
+        let child = command
+            .env("PORT", port.to_string())
+            .env("TABLE_NAME", &self.table)
+            .env("DYNAMODB_ENDPOINT", dynamodb)
+            .env("PEPPER", DEV_PEPPER)
+            .env("RUST_LOG", "error")
+            // Node's AWS SDK warns that it will want Node 22 from 2027; not news here.
+            .env("NODE_NO_WARNINGS", "1")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        Server { child, port }
+    }
+
+    /// One authenticated tools/call get_account; its latency if it succeeded.
+    async fn call(&self, port: u16) -> Result<Duration, BoxError> {
+        let request = http::Request::post(format!("http://127.0.0.1:{port}/mcp"))
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-11-25")
+            .header("authorization", format!("Bearer {}", self.token))
+            .body(Full::new(Bytes::from_static(CALL.as_bytes())))?;
+        let start = Instant::now();
+        let response = self.client.request(request).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        let elapsed = start.elapsed();
+        let answer: Value = serde_json::from_slice(&body)?;
+        if status != 200 || answer["result"]["structuredContent"]["name"] != "Bench Agency" {
+            return Err(format!("unexpected answer {status}: {answer}").into());
+        }
+        Ok(elapsed)
+    }
+
+    /// From exec to the first successful authenticated tools/call.
+    pub async fn cold_start(&self, kind: Kind) -> Result<Duration, BoxError> {
+        let exec = Instant::now();
+        let server = self.start(kind, &self.dynamodb);
+        loop {
+            match self.call(server.port).await {
+                Ok(_) => return Ok(exec.elapsed()),
+                Err(_) if exec.elapsed() < Duration::from_secs(30) => {
+                    tokio::time::sleep(Duration::from_millis(1)).await
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// `calls` calls per server at concurrency 1, then 16, in alternating rounds.
+    pub async fn warm(&self, calls: usize) -> Result<Vec<Sample>, BoxError> {
+        let servers = [
+            self.start(Kind::Rust, &self.dynamodb),
+            self.start(Kind::Node, &self.dynamodb),
+        ];
+        for server in &servers {
+            wait_until_up(self, server).await?;
+            for _ in 0..300 {
+                self.call(server.port).await?;
+            }
+        }
+        let rounds = 6;
+        let mut samples = Vec::new();
+        for concurrency in [1, 16] {
+            let mut runs: Vec<Sample> = Kind::BOTH
+                .iter()
+                .map(|&kind| Sample {
+                    kind,
+                    concurrency,
+                    latencies: Vec::new(),
+                    wall: Duration::ZERO,
+                    cpu_ticks: 0,
+                    peak_rss_mb: 0.0,
+                })
+                .collect();
+            for _ in 0..rounds {
+                for (run, server) in runs.iter_mut().zip(&servers) {
+                    let pid = server.child.id();
+                    let cpu_before = cpu_ticks(pid);
+                    let start = Instant::now();
+                    let per_task = (calls / rounds).div_ceil(concurrency);
+                    let tasks = (0..concurrency).map(|_| async move {
+                        let mut latencies = Vec::with_capacity(per_task);
+                        for _ in 0..per_task {
+                            latencies.push(self.call(server.port).await?);
+                        }
+                        Ok::<_, BoxError>(latencies)
+                    });
+                    for latencies in futures::future::join_all(tasks).await {
+                        run.latencies.extend(latencies?);
+                    }
+                    run.wall += start.elapsed();
+                    run.cpu_ticks += cpu_ticks(pid) - cpu_before;
+                    run.peak_rss_mb = peak_rss_mb(pid);
+                }
+            }
+            samples.extend(runs);
+        }
+        Ok(samples)
+    }
+
+    /// DynamoDB requests per tools/call, by operation, through a counting proxy.
+    pub async fn count_requests(&self, kind: Kind, calls: usize) -> Result<Value, BoxError> {
+        let counts = Arc::new(Mutex::new(BTreeMap::<String, usize>::new()));
+        let proxy = proxy(self.dynamodb.clone(), Arc::clone(&counts)).await?;
+        let server = self.start(kind, &format!("http://{proxy}"));
+        wait_until_up(self, &server).await?;
+        counts.lock().unwrap().clear();
+        for _ in 0..calls {
+            self.call(server.port).await?;
+        }
+        let counts = counts.lock().unwrap().clone();
+        let total: usize = counts.values().sum();
+        let mut per_call = serde_json::Map::new();
+        per_call.insert("total".into(), json!(total as f64 / calls as f64));
+        for (op, n) in counts {
+            per_call.insert(op, json!(n as f64 / calls as f64));
+        }
+        Ok(Value::Object(per_call))
+    }
+}
+
+async fn wait_until_up(bench: &Bench, server: &Server) -> Result<(), BoxError> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while bench.call(server.port).await.is_err() {
+        if Instant::now() > deadline {
+            return Err("a server did not come up".into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(())
+}
+
+/// A pass-through proxy to DynamoDB that counts requests by `X-Amz-Target`.
+async fn proxy(
+    upstream: String,
+    counts: Arc<Mutex<BTreeMap<String, usize>>>,
+) -> Result<SocketAddr, BoxError> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let client: Client<HttpConnector, Incoming> =
+        Client::builder(TokioExecutor::new()).build_http();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (client, counts, upstream) =
+                (client.clone(), Arc::clone(&counts), upstream.clone());
+            tokio::spawn(async move {
+                let service =
+                    hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
+                        let op = req
+                            .headers()
+                            .get("x-amz-target")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("?");
+                        let op = op.rsplit('.').next().unwrap_or(op).to_owned();
+                        *counts.lock().unwrap().entry(op).or_default() += 1;
+                        let uri = format!(
+                            "{upstream}{}",
+                            req.uri().path_and_query().map_or("/", |p| p.as_str())
+                        );
+                        *req.uri_mut() = uri.parse().expect("a valid upstream URI");
+                        let client = client.clone();
+                        async move { client.request(req).await }
+                    });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Ok(addr)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// utime + stime of a process, in clock ticks (`/proc/<pid>/stat` fields 14 and 15).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name (field 2) may hold spaces; count fields after its closing paren.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |n: usize| {
+        fields
+            .get(n - 3)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(14) + field(15)
+}
+
+fn clock_ticks() -> u64 {
+    // USER_HZ is 100 on every Linux this runs on; getconf says so without a libc binding.
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100)
+}
+
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0);
+    (kb / 102.4).round() / 10.0
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make bench`: the Rust MCP endpoint against its Node.js peer on loopback, against the
+# same DynamoDB Local (see bench/src/main.rs), then the Criterion benchmark of the auth
+# hot path. BENCH_SMOKE=1 runs a few iterations of everything on debug builds, for CI.
+source "$(dirname "$0")/lib.sh"
+
+ensure_dynamodb_local
+ensure_npm
+if [ ! -d "$ROOT/bench/peers/node/node_modules/@modelcontextprotocol" ]; then
+  say "installing the Node.js peer (npm ci)"
+  (cd "$ROOT/bench/peers/node" && npm ci --silent --no-audit --no-fund >/dev/null)
+fi
+
+if [ "${BENCH_SMOKE:-0}" = 1 ]; then
+  profile=dev; dir=debug
+  export COLD_STARTS=2 WARM_CALLS=60 FLOOR_WARMUP=50 OUT_DIR="${OUT_DIR:-$(mktemp -d)}"
+else
+  profile=release; dir=release
+  export OUT_DIR="${OUT_DIR:-$ROOT/bench}"
+fi
+say "building the Rust server and the harness ($profile)"
+cargo build --quiet --profile "$profile" -p knotie-bench
+
+DYNAMODB_PORT="$(free_port)"; start_dynamodb_local "$DYNAMODB_PORT"
+export DYNAMODB_ENDPOINT="http://127.0.0.1:$DYNAMODB_PORT" TABLE_NAME="knotie-bench"
+export RUST_SERVER="$ROOT/target/$dir/knotie-bench-server" NODE_PEER="$ROOT/bench/peers/node/server.mjs"
+say "measuring (results in $OUT_DIR)"
+"$ROOT/target/$dir/knotie-bench"
+
+if [ "${BENCH_SMOKE:-0}" = 1 ]; then
+  say "auth hot path: each Criterion benchmark once"
+  cargo test --quiet -p knotie --bench auth
+else
+  say "auth hot path (Criterion)"
+  cargo bench -p knotie --bench auth
+fi
