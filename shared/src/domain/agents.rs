@@ -5,8 +5,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem}
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{customers, page_size, rfc3339, text, Page};
-use crate::cursor;
+use super::{customers, matches, rfc3339, text, Page, Record};
 use crate::error::Error;
 use crate::hashing::Pepper;
 use crate::identity::AccountId;
@@ -14,8 +13,6 @@ use crate::ids;
 use crate::store::{keys, n, s, Item, ItemExt, Store};
 
 pub const ID_PREFIX: &str = "agt_";
-const LISTING: &str = "agents";
-const NOT_FOUND_HINT: &str = "; list_agents shows the agent ids";
 
 /// The voices agents can speak with.
 pub const VOICES: [&str; 8] = [
@@ -161,22 +158,14 @@ pub async fn create(
             .build(),
     ];
     match store.transact(writes).await? {
-        None => from_item(&item),
+        None => Agent::from_item(&item),
         Some(0) => Err(customers::not_found(customer_id)),
         Some(_) => Err(Error::Internal("a new agent id collided".into())),
     }
 }
 
 pub async fn get(store: &Store, account: &AccountId, id: &str) -> Result<Agent, Error> {
-    let item = if ids::is_valid(ID_PREFIX, id) {
-        store.get(keys::account(account), keys::agent(id)).await?
-    } else {
-        None
-    };
-    item.as_ref()
-        .map(from_item)
-        .transpose()?
-        .ok_or_else(|| not_found(id))
+    super::get(store, account, id).await
 }
 
 pub async fn update(
@@ -186,24 +175,16 @@ pub async fn update(
     fields: AgentFields,
     now: OffsetDateTime,
 ) -> Result<Agent, Error> {
-    let mut sets = fields.assignments()?;
-    if sets.is_empty() {
-        return Err(Error::bad_request(
-            "invalid_input",
-            "nothing to update: give at least one of name, voice, language, prompt, status",
-        ));
-    }
-    if !ids::is_valid(ID_PREFIX, id) {
-        return Err(not_found(id));
-    }
-    sets.push(("updated_at", n(now.unix_timestamp())));
-    let item = store
-        .update_existing(keys::account(account), keys::agent(id), sets)
-        .await?;
-    item.as_ref()
-        .map(from_item)
-        .transpose()?
-        .ok_or_else(|| not_found(id))
+    let sets = fields.assignments()?;
+    super::update(
+        store,
+        account,
+        id,
+        sets,
+        "name, voice, language, prompt, status",
+        now,
+    )
+    .await
 }
 
 /// The account's agents, optionally only one customer's or one status.
@@ -216,66 +197,46 @@ pub async fn list(
     limit: Option<u32>,
     page_cursor: Option<&str>,
 ) -> Result<Page<Agent>, Error> {
-    let limit = page_size(limit, 25, 100)?;
-    let after = page_cursor
-        .map(|c| cursor::open(pepper, account, LISTING, c))
-        .transpose()?;
     let status = status.map(AgentStatus::as_str);
     // Agents per account are few (tens), so filtering a Query of them beats an index.
-    let (items, more) = store
-        .page(
-            &keys::account(account),
-            keys::AGENT_PREFIX,
-            false,
-            limit,
-            after.as_deref(),
-            |item| {
-                customer_id.is_none_or(|c| item.opt_string("customer_id").as_deref() == Some(c))
-                    && status.is_none_or(|st| item.opt_string("status").as_deref() == Some(st))
-            },
-        )
-        .await?;
-    let items = items.iter().map(from_item).collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = match items.last() {
-        Some(last) if more => Some(cursor::seal(
-            pepper,
-            account,
-            LISTING,
-            &keys::agent(&last.agent_id),
-        )),
-        _ => None,
-    };
-    Ok(Page { items, next_cursor })
+    super::page(store, pepper, account, (limit, page_cursor), |item| {
+        matches(item, "customer_id", customer_id) && matches(item, "status", status)
+    })
+    .await
 }
 
 /// Every agent of the account (names for analytics).
 pub async fn all(store: &Store, account: &AccountId) -> Result<Vec<Agent>, Error> {
-    let items = store
-        .all(&keys::account(account), keys::AGENT_PREFIX)
-        .await?;
-    items.iter().map(from_item).collect()
+    super::all(store, account).await
 }
 
-fn not_found(id: &str) -> Error {
-    Error::NotFound {
-        what: "agent",
-        id: id.to_owned(),
-        hint: NOT_FOUND_HINT,
+impl Record for Agent {
+    const KIND: &'static str = "agent";
+    const ID_PREFIX: &'static str = ID_PREFIX;
+    const SK_PREFIX: &'static str = keys::AGENT_PREFIX;
+    const HINT: &'static str = "; list_agents shows the agent ids";
+
+    fn sort_key(id: &str) -> String {
+        keys::agent(id)
     }
-}
 
-fn from_item(item: &Item) -> Result<Agent, Error> {
-    Ok(Agent {
-        agent_id: item.string("agent_id")?,
-        customer_id: item.string("customer_id")?,
-        name: item.string("name")?,
-        voice: item.string("voice")?,
-        language: item.string("language")?,
-        prompt: item.string("prompt")?,
-        status: AgentStatus::parse(&item.string("status")?).unwrap_or(AgentStatus::Paused),
-        created_at: rfc3339(item.int("created_at")?),
-        updated_at: rfc3339(item.int("updated_at")?),
-    })
+    fn from_item(item: &Item) -> Result<Agent, Error> {
+        Ok(Agent {
+            agent_id: item.string("agent_id")?,
+            customer_id: item.string("customer_id")?,
+            name: item.string("name")?,
+            voice: item.string("voice")?,
+            language: item.string("language")?,
+            prompt: item.string("prompt")?,
+            status: AgentStatus::parse(&item.string("status")?).unwrap_or(AgentStatus::Paused),
+            created_at: rfc3339(item.int("created_at")?),
+            updated_at: rfc3339(item.int("updated_at")?),
+        })
+    }
+
+    fn id(&self) -> &str {
+        &self.agent_id
+    }
 }
 
 fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<String, Error> {

@@ -5,8 +5,7 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{customers, page_size, rfc3339, Page};
-use crate::cursor;
+use super::{customers, matches, rfc3339, Page, Record};
 use crate::error::Error;
 use crate::hashing::Pepper;
 use crate::identity::AccountId;
@@ -15,7 +14,6 @@ use crate::store::{keys, n, s, Item, ItemExt, Store};
 
 pub const TRANSACTION_PREFIX: &str = "txn_";
 pub const MAX_ALLOCATION: i64 = 1_000_000;
-const LISTING: &str = "credit-transactions";
 /// Concurrent allocations make the optimistic write retry; past this, report contention.
 const MAX_ROUNDS: usize = 8;
 
@@ -114,15 +112,7 @@ pub async fn allocate(
         if let Some(done) = store.get(pk.clone(), keys::idempotency(key)).await? {
             return replay(store, account, &done, customer_id, amount).await;
         }
-        let (profile, customer) = tokio::try_join!(
-            store.get(pk.clone(), keys::PROFILE.to_owned()),
-            store.get(pk.clone(), keys::customer(customer_id)),
-        )?;
-        let customer = customer.ok_or_else(|| customers::not_found(customer_id))?;
-        let pool = profile
-            .as_ref()
-            .and_then(|p| p.opt_int("credit_pool"))
-            .unwrap_or(0);
+        let (pool, customer) = pool_and_customer(store, &pk, customer_id).await?;
         if pool < amount {
             return Err(Error::InsufficientCredits {
                 available: pool,
@@ -203,11 +193,7 @@ pub async fn record_usage(
 ) -> Result<Transaction, Error> {
     let pk = keys::account(account);
     for _ in 0..MAX_ROUNDS {
-        let (profile, customer) = tokio::try_join!(
-            store.get(pk.clone(), keys::PROFILE.to_owned()),
-            store.get(pk.clone(), keys::customer(customer_id)),
-        )?;
-        let customer = customer.ok_or_else(|| customers::not_found(customer_id))?;
+        let (pool, customer) = pool_and_customer(store, &pk, customer_id).await?;
         let balance = customer.int("credits")?;
         if balance < used {
             return Err(Error::InsufficientCredits {
@@ -220,10 +206,7 @@ pub async fn record_usage(
             kind: "usage".into(),
             customer_id: Some(customer_id.to_owned()),
             amount: -used,
-            pool_balance: profile
-                .as_ref()
-                .and_then(|p| p.opt_int("credit_pool"))
-                .unwrap_or(0),
+            pool_balance: pool,
             customer_balance: Some(balance - used),
             note: Some(note.to_owned()),
             created_by: "usage".into(),
@@ -250,6 +233,23 @@ pub async fn record_usage(
         what: "the credit ledger",
         source: "balances kept changing while recording usage".into(),
     })
+}
+
+/// The account's pool and a customer's item, read together (strongly consistent).
+async fn pool_and_customer(
+    store: &Store,
+    pk: &str,
+    customer_id: &str,
+) -> Result<(i64, Item), Error> {
+    let (profile, customer) = tokio::try_join!(
+        store.get(pk.to_owned(), keys::PROFILE.to_owned()),
+        store.get(pk.to_owned(), keys::customer(customer_id)),
+    )?;
+    let customer = customer.ok_or_else(|| customers::not_found(customer_id))?;
+    Ok((
+        profile.and_then(|p| p.opt_int("credit_pool")).unwrap_or(0),
+        customer,
+    ))
 }
 
 fn set_if_unchanged(
@@ -294,7 +294,7 @@ async fn replay(
     let item =
         item.ok_or_else(|| Error::Internal(format!("ledger transaction {id} is missing").into()))?;
     Ok(Allocation {
-        transaction: from_item(&item)?,
+        transaction: Transaction::from_item(&item)?,
         replayed: true,
     })
 }
@@ -308,31 +308,40 @@ pub async fn transactions(
     limit: Option<u32>,
     page_cursor: Option<&str>,
 ) -> Result<Page<Transaction>, Error> {
-    let limit = page_size(limit, 25, 100)?;
-    let after = page_cursor
-        .map(|c| cursor::open(pepper, account, LISTING, c))
-        .transpose()?;
-    let (items, more) = store
-        .page(
-            &keys::account(account),
-            keys::LEDGER_PREFIX,
-            true,
-            limit,
-            after.as_deref(),
-            |item| customer_id.is_none_or(|c| item.opt_string("customer_id").as_deref() == Some(c)),
-        )
-        .await?;
-    let items = items.iter().map(from_item).collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = match items.last() {
-        Some(last) if more => Some(cursor::seal(
-            pepper,
-            account,
-            LISTING,
-            &keys::ledger(&last.transaction_id),
-        )),
-        _ => None,
-    };
-    Ok(Page { items, next_cursor })
+    super::page(store, pepper, account, (limit, page_cursor), |item| {
+        matches(item, "customer_id", customer_id)
+    })
+    .await
+}
+
+impl Record for Transaction {
+    const KIND: &'static str = "credit transaction";
+    const ID_PREFIX: &'static str = TRANSACTION_PREFIX;
+    const SK_PREFIX: &'static str = keys::LEDGER_PREFIX;
+    const HINT: &'static str = "; list_credit_transactions shows the transaction ids";
+    const NEWEST_FIRST: bool = true;
+
+    fn sort_key(id: &str) -> String {
+        keys::ledger(id)
+    }
+
+    fn from_item(item: &Item) -> Result<Transaction, Error> {
+        Ok(Transaction {
+            transaction_id: item.string("transaction_id")?,
+            kind: item.string("kind")?,
+            customer_id: item.opt_string("customer_id"),
+            amount: item.int("amount")?,
+            pool_balance: item.int("pool_balance")?,
+            customer_balance: item.opt_int("customer_balance"),
+            note: item.opt_string("note"),
+            created_by: item.string("created_by")?,
+            created_at: rfc3339(item.int("created_at")?),
+        })
+    }
+
+    fn id(&self) -> &str {
+        &self.transaction_id
+    }
 }
 
 /// The item of a ledger transaction (also used by the demo seed).
@@ -357,18 +366,4 @@ pub fn ledger_item(account: &AccountId, t: &Transaction, at: OffsetDateTime) -> 
         item.insert("note".into(), s(note));
     }
     item
-}
-
-fn from_item(item: &Item) -> Result<Transaction, Error> {
-    Ok(Transaction {
-        transaction_id: item.string("transaction_id")?,
-        kind: item.string("kind")?,
-        customer_id: item.opt_string("customer_id"),
-        amount: item.int("amount")?,
-        pool_balance: item.int("pool_balance")?,
-        customer_balance: item.opt_int("customer_balance"),
-        note: item.opt_string("note"),
-        created_by: item.string("created_by")?,
-        created_at: rfc3339(item.int("created_at")?),
-    })
 }

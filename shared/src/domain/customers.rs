@@ -4,8 +4,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{page_size, rfc3339, text, Page};
-use crate::cursor;
+use super::{matches, rfc3339, text, Page, Record};
 use crate::error::Error;
 use crate::hashing::Pepper;
 use crate::identity::AccountId;
@@ -13,8 +12,6 @@ use crate::ids;
 use crate::store::{keys, n, s, Item, ItemExt, Store};
 
 pub const ID_PREFIX: &str = "cus_";
-const LISTING: &str = "customers";
-const NOT_FOUND_HINT: &str = "; list_customers shows the customer ids";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "mcp", derive(schemars::JsonSchema))]
@@ -112,21 +109,11 @@ pub async fn create(
             .map(|(k, v)| (k.to_owned(), v)),
     );
     store.create(item.clone()).await?;
-    from_item(&item)
+    Customer::from_item(&item)
 }
 
 pub async fn get(store: &Store, account: &AccountId, id: &str) -> Result<Customer, Error> {
-    let item = if ids::is_valid(ID_PREFIX, id) {
-        store
-            .get(keys::account(account), keys::customer(id))
-            .await?
-    } else {
-        None
-    };
-    item.as_ref()
-        .map(from_item)
-        .transpose()?
-        .ok_or_else(|| not_found(id))
+    super::get(store, account, id).await
 }
 
 pub async fn update(
@@ -136,24 +123,8 @@ pub async fn update(
     fields: CustomerFields,
     now: OffsetDateTime,
 ) -> Result<Customer, Error> {
-    let mut sets = fields.assignments()?;
-    if sets.is_empty() {
-        return Err(Error::bad_request(
-            "invalid_input",
-            "nothing to update: give at least one of name, email, phone, status",
-        ));
-    }
-    if !ids::is_valid(ID_PREFIX, id) {
-        return Err(not_found(id));
-    }
-    sets.push(("updated_at", n(now.unix_timestamp())));
-    let item = store
-        .update_existing(keys::account(account), keys::customer(id), sets)
-        .await?;
-    item.as_ref()
-        .map(from_item)
-        .transpose()?
-        .ok_or_else(|| not_found(id))
+    let sets = fields.assignments()?;
+    super::update(store, account, id, sets, "name, email, phone, status", now).await
 }
 
 pub async fn list(
@@ -164,61 +135,49 @@ pub async fn list(
     limit: Option<u32>,
     page_cursor: Option<&str>,
 ) -> Result<Page<Customer>, Error> {
-    let limit = page_size(limit, 25, 100)?;
-    let after = page_cursor
-        .map(|c| cursor::open(pepper, account, LISTING, c))
-        .transpose()?;
-    let wanted = status.map(CustomerStatus::as_str);
-    let (items, more) = store
-        .page(
-            &keys::account(account),
-            keys::CUSTOMER_PREFIX,
-            false,
-            limit,
-            after.as_deref(),
-            |item| wanted.is_none() || item.opt_string("status").as_deref() == wanted,
-        )
-        .await?;
-    let items = items.iter().map(from_item).collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = match items.last() {
-        Some(last) if more => Some(cursor::seal(
-            pepper,
-            account,
-            LISTING,
-            &keys::customer(&last.customer_id),
-        )),
-        _ => None,
-    };
-    Ok(Page { items, next_cursor })
+    let status = status.map(CustomerStatus::as_str);
+    super::page(store, pepper, account, (limit, page_cursor), |item| {
+        matches(item, "status", status)
+    })
+    .await
 }
 
 /// Every customer of the account (balances, names for analytics).
 pub async fn all(store: &Store, account: &AccountId) -> Result<Vec<Customer>, Error> {
-    let items = store
-        .all(&keys::account(account), keys::CUSTOMER_PREFIX)
-        .await?;
-    items.iter().map(from_item).collect()
+    super::all(store, account).await
 }
 
 pub(crate) fn not_found(id: &str) -> Error {
-    Error::NotFound {
-        what: "customer",
-        id: id.to_owned(),
-        hint: NOT_FOUND_HINT,
-    }
+    Customer::not_found(id)
 }
 
-pub(crate) fn from_item(item: &Item) -> Result<Customer, Error> {
-    Ok(Customer {
-        customer_id: item.string("customer_id")?,
-        name: item.string("name")?,
-        email: item.opt_string("email"),
-        phone: item.opt_string("phone"),
-        status: CustomerStatus::parse(&item.string("status")?).unwrap_or(CustomerStatus::Paused),
-        credits: item.int("credits")?,
-        created_at: rfc3339(item.int("created_at")?),
-        updated_at: rfc3339(item.int("updated_at")?),
-    })
+impl Record for Customer {
+    const KIND: &'static str = "customer";
+    const ID_PREFIX: &'static str = ID_PREFIX;
+    const SK_PREFIX: &'static str = keys::CUSTOMER_PREFIX;
+    const HINT: &'static str = "; list_customers shows the customer ids";
+
+    fn sort_key(id: &str) -> String {
+        keys::customer(id)
+    }
+
+    fn from_item(item: &Item) -> Result<Customer, Error> {
+        Ok(Customer {
+            customer_id: item.string("customer_id")?,
+            name: item.string("name")?,
+            email: item.opt_string("email"),
+            phone: item.opt_string("phone"),
+            status: CustomerStatus::parse(&item.string("status")?)
+                .unwrap_or(CustomerStatus::Paused),
+            credits: item.int("credits")?,
+            created_at: rfc3339(item.int("created_at")?),
+            updated_at: rfc3339(item.int("updated_at")?),
+        })
+    }
+
+    fn id(&self) -> &str {
+        &self.customer_id
+    }
 }
 
 fn email_address(email: &str) -> Result<String, Error> {

@@ -7,17 +7,147 @@ pub mod analytics;
 pub mod credits;
 pub mod customers;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::cursor;
 use crate::error::Error;
+use crate::hashing::Pepper;
+use crate::identity::AccountId;
+use crate::ids;
+use crate::store::{keys, n, Item, Store};
 
 /// A page of a listing and the opaque cursor of the next one.
 #[derive(Debug, Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+/// What customers, agents and ledger transactions share: items in the account's
+/// partition, addressed by a public id, listed in sort-key order.
+pub(crate) trait Record: Sized {
+    /// What it is called in messages, and the name of its listing's cursors.
+    const KIND: &'static str;
+    const ID_PREFIX: &'static str;
+    /// Of the sort keys of all records of this kind (see `store::keys`).
+    const SK_PREFIX: &'static str;
+    /// Where to find valid ids, for not-found messages.
+    const HINT: &'static str;
+    const NEWEST_FIRST: bool = false;
+
+    fn sort_key(id: &str) -> String;
+    fn from_item(item: &Item) -> Result<Self, Error>;
+    fn id(&self) -> &str;
+
+    fn not_found(id: &str) -> Error {
+        Error::NotFound {
+            what: Self::KIND,
+            id: id.to_owned(),
+            hint: Self::HINT,
+        }
+    }
+}
+
+/// One record by id; an id of the wrong shape is simply not found.
+pub(crate) async fn get<R: Record>(
+    store: &Store,
+    account: &AccountId,
+    id: &str,
+) -> Result<R, Error> {
+    let item = match ids::is_valid(R::ID_PREFIX, id) {
+        true => store.get(keys::account(account), R::sort_key(id)).await?,
+        false => None,
+    };
+    item.as_ref()
+        .map(R::from_item)
+        .transpose()?
+        .ok_or_else(|| R::not_found(id))
+}
+
+/// Sets validated fields (and `updated_at`) on an existing record; `fields` lists what
+/// may be set, for the message when nothing is.
+pub(crate) async fn update<R: Record>(
+    store: &Store,
+    account: &AccountId,
+    id: &str,
+    mut sets: Vec<(&'static str, AttributeValue)>,
+    fields: &str,
+    now: OffsetDateTime,
+) -> Result<R, Error> {
+    if sets.is_empty() {
+        let message = format!("nothing to update: give at least one of {fields}");
+        return Err(Error::bad_request("invalid_input", message));
+    }
+    if !ids::is_valid(R::ID_PREFIX, id) {
+        return Err(R::not_found(id));
+    }
+    sets.push(("updated_at", n(now.unix_timestamp())));
+    let item = store
+        .update_existing(keys::account(account), R::sort_key(id), sets)
+        .await?;
+    item.as_ref()
+        .map(R::from_item)
+        .transpose()?
+        .ok_or_else(|| R::not_found(id))
+}
+
+/// A page of records that `keep` accepts, and the cursor of the next one, sealed for this
+/// account and this kind of record.
+pub(crate) async fn page<R: Record>(
+    store: &Store,
+    pepper: &Pepper,
+    account: &AccountId,
+    (limit, page_cursor): (Option<u32>, Option<&str>),
+    keep: impl Fn(&Item) -> bool,
+) -> Result<Page<R>, Error> {
+    let limit = page_size(limit, 25, 100)?;
+    let after = page_cursor
+        .map(|c| cursor::open(pepper, account, R::KIND, c))
+        .transpose()?;
+    let pk = keys::account(account);
+    let (items, more) = store
+        .page(
+            &pk,
+            R::SK_PREFIX,
+            R::NEWEST_FIRST,
+            limit,
+            after.as_deref(),
+            keep,
+        )
+        .await?;
+    let items = items
+        .iter()
+        .map(R::from_item)
+        .collect::<Result<Vec<R>, _>>()?;
+    let next_cursor = match items.last() {
+        Some(last) if more => Some(cursor::seal(
+            pepper,
+            account,
+            R::KIND,
+            &R::sort_key(last.id()),
+        )),
+        _ => None,
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// Every record of this kind in the account.
+pub(crate) async fn all<R: Record>(store: &Store, account: &AccountId) -> Result<Vec<R>, Error> {
+    store
+        .all(&keys::account(account), R::SK_PREFIX)
+        .await?
+        .iter()
+        .map(R::from_item)
+        .collect()
+}
+
+/// Whether an item's string attribute is `wanted` (or nothing is wanted): list filters.
+pub(crate) fn matches(item: &Item, attribute: &str, wanted: Option<&str>) -> bool {
+    use crate::store::ItemExt;
+    wanted.is_none_or(|w| item.opt_string(attribute).as_deref() == Some(w))
 }
 
 /// Unix seconds as RFC 3339 (UTC), the form every API answer uses.

@@ -158,20 +158,9 @@ impl Store {
 
     /// Every item under `pk` with a sort key from `from` to `to`, inclusive.
     pub(crate) async fn range(&self, pk: &str, from: &str, to: &str) -> Result<Vec<Item>, Error> {
-        self.client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND SK BETWEEN :from AND :to")
-            .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":from", s(from))
-            .expression_attribute_values(":to", s(to))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
+        let values = [(":pk", pk), (":from", from), (":to", to)];
+        self.query_all("PK = :pk AND SK BETWEEN :from AND :to", &values)
             .await
-            .map_err(unavailable)
     }
 
     /// Applies `SET name = value, …` to an existing item and returns it as it now is;
@@ -248,13 +237,27 @@ impl Store {
 
     /// Every item under `pk` whose sort key starts with `prefix`.
     pub(crate) async fn all(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, Error> {
-        self.client
+        let values = [(":pk", pk), (":prefix", prefix)];
+        self.query_all("PK = :pk AND begins_with(SK, :prefix)", &values)
+            .await
+    }
+
+    /// Every page of a strongly consistent Query.
+    async fn query_all(
+        &self,
+        key_condition: &str,
+        values: &[(&str, &str)],
+    ) -> Result<Vec<Item>, Error> {
+        let mut query = self
+            .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":prefix", s(prefix))
-            .consistent_read(true)
+            .key_condition_expression(key_condition)
+            .consistent_read(true);
+        for (name, value) in values {
+            query = query.expression_attribute_values(*name, s(*value));
+        }
+        query
             .into_paginator()
             .items()
             .send()
