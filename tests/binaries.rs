@@ -206,3 +206,25 @@ async fn a_function_without_its_configuration_exits_saying_what_is_missing() {
     assert!(!status.success());
     assert!(stderr.contains("TABLE_NAME"), "{stderr}");
 }
+
+/// A measurement, not a check (so it is ignored by default): each binary's cold init under
+/// the emulator — exec to its first poll for an event — median of 10. Run it on release
+/// builds: `cargo build --release --bins` then
+/// `KNOTIE_BIN_DIR=$PWD/target/release bash scripts/test.sh cold_init -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore]
+async fn cold_init_median_of_ten() {
+    let d = deployment().await;
+    for name in ["generate", "list", "revoke", "mcp"] {
+        let mut times = Vec::new();
+        for _ in 0..10 {
+            let function = Function::start(name, &d.env).await;
+            times.push(function.init_time().await);
+        }
+        times.sort();
+        eprintln!(
+            "{name}: cold init median {:?} (min {:?}, max {:?})",
+            times[5], times[0], times[9]
+        );
+    }
+}
