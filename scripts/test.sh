@@ -18,4 +18,7 @@ export KNOTIE_BIN_DIR="${KNOTIE_BIN_DIR:-$ROOT/target/debug}"
 export KNOTIE_PYTHON="$LOCAL/venv/bin/python"
 export KNOTIE_CLIENTS="$ROOT/tests/clients"
 say "running tests"
-cargo test --workspace "$@"
+mkdir -p "$LOCAL/logs"
+cargo test --workspace "$@" 2>&1 | tee "$LOCAL/logs/test.log"
+# One closing line for the whole run (cargo prints one per test binary).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed\n", p, f }' "$LOCAL/logs/test.log"
