@@ -4,6 +4,7 @@ source "$(dirname "$0")/lib.sh"
 
 DYNAMODB_PORT="${DYNAMODB_PORT:-8000}"
 ensure_dynamodb_local
+build_web
 say "building the local server"
 cargo build --quiet -p knotie-local
 start_dynamodb_local "$DYNAMODB_PORT"

@@ -92,6 +92,22 @@ check_template() {
   cfn-lint "$ROOT/template.yaml"
 }
 
+# The Settings page: its npm packages (pinned in web/package-lock.json) and its build.
+build_web() {
+  ensure_npm
+  if [ ! -x "$ROOT/web/node_modules/.bin/esbuild" ]; then
+    say "installing the Settings page's build and test tools (npm ci)"
+    (cd "$ROOT/web" && npm ci --silent --no-audit --no-fund >/dev/null)
+  fi
+  say "building the Settings page"
+  (cd "$ROOT/web" && node build.mjs)
+}
+
+# Headless Chromium for the browser tests (Debian's package; no browser download).
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] || apt_install chromium
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

@@ -6,6 +6,8 @@ source "$(dirname "$0")/lib.sh"
 ensure_dynamodb_local
 ensure_moto
 ensure_mcp_clients
+ensure_chromium
+build_web
 check_template
 say "building"
 cargo build --quiet --workspace --all-targets
@@ -17,8 +19,14 @@ export KNOTIE_LOCAL_BIN="$ROOT/target/debug/knotie-local"
 export KNOTIE_BIN_DIR="${KNOTIE_BIN_DIR:-$ROOT/target/debug}"
 export KNOTIE_PYTHON="$LOCAL/venv/bin/python"
 export KNOTIE_CLIENTS="$ROOT/tests/clients"
+export KNOTIE_WEB_DIR="$ROOT/web/dist"
 say "running tests"
 mkdir -p "$LOCAL/logs"
 cargo test --workspace "$@" 2>&1 | tee "$LOCAL/logs/test.log"
-# One closing line for the whole run (cargo prints one per test binary).
-awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed\n", p, f }' "$LOCAL/logs/test.log"
+if [ $# -eq 0 ]; then
+  say "running the Settings page's browser tests (headless Chromium)"
+  (cd "$ROOT/web" && node --test --test-reporter=spec tests/) 2>&1 | tee -a "$LOCAL/logs/test.log"
+fi
+# One closing line for the whole run (cargo prints one per test binary, node its own).
+awk '/^test result:/ { p += $4; f += $6 } /^ℹ pass / { p += $3 } /^ℹ fail / { f += $3 }
+     END { printf "%d passed, %d failed\n", p, f }' "$LOCAL/logs/test.log"

@@ -19,6 +19,8 @@ pub enum Route<'a> {
     Api(Api, Option<&'a str>),
     /// The MCP endpoint, any method: its handler answers GET and DELETE itself (405).
     Mcp,
+    /// A file of the Settings page (`web/dist`), with its content type.
+    Page(&'static str, &'static str),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +36,16 @@ impl Route<'_> {
         let path = path.trim_end_matches('/');
         match (method, path) {
             (_, "/mcp") => Some(Route::Mcp),
+            (&Method::GET, "" | "/index.html") => {
+                Some(Route::Page("index.html", "text/html; charset=utf-8"))
+            }
+            (&Method::GET, "/mcp-tokens.js") => Some(Route::Page(
+                "mcp-tokens.js",
+                "text/javascript; charset=utf-8",
+            )),
+            (&Method::GET, "/mcp-tokens.css") => {
+                Some(Route::Page("mcp-tokens.css", "text/css; charset=utf-8"))
+            }
             (&Method::POST, "/mcp-tokens") => Some(Route::Api(Api::Generate, None)),
             (&Method::GET, "/mcp-tokens") => Some(Route::Api(Api::List, None)),
             (&Method::DELETE, p) => {
@@ -146,6 +158,11 @@ mod tests {
         assert_eq!(Route::matching(&Method::DELETE, "/mcp-tokens/"), None);
         assert_eq!(Route::matching(&Method::PUT, "/mcp-tokens"), None);
         assert_eq!(Route::matching(&Method::GET, "/mcp"), Some(Route::Mcp));
+        assert!(matches!(
+            Route::matching(&Method::GET, "/"),
+            Some(Route::Page("index.html", _))
+        ));
+        assert_eq!(Route::matching(&Method::GET, "/../Cargo.toml"), None);
         assert_eq!(
             Route::matching(&Method::GET, "/.well-known/oauth-protected-resource"),
             None

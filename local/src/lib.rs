@@ -27,9 +27,11 @@ pub fn env_or(name: &str, default: &str) -> String {
 }
 
 /// What the local server serves, configured from the environment: `PORT` (3000),
-/// `TABLE_NAME`, `DYNAMODB_ENDPOINT`, `DEV_PEPPER`, `ACCOUNT_CLAIM`, `MCP_URL`.
+/// `TABLE_NAME`, `DYNAMODB_ENDPOINT`, `DEV_PEPPER`, `ACCOUNT_CLAIM`, `MCP_URL`, `WEB_DIR`.
 pub struct Local {
     pub port: u16,
+    /// The built Settings page (`WEB_DIR`, default `web/dist`).
+    pub web_dir: std::path::PathBuf,
     pub dynamodb: String,
     pub app: Arc<App>,
     pub mcp: Mcp,
@@ -60,6 +62,7 @@ impl Local {
         };
         Ok(Local {
             port,
+            web_dir: env_or("WEB_DIR", "web/dist").into(),
             dynamodb,
             mcp: Mcp::new(Arc::clone(&app), settings),
             app,

@@ -49,6 +49,7 @@ fn print_usage(local: &Local, token: &Token) {
     println!(
         r#"
 Knotie MCP tokens — local stack
+  Settings page   {base}/            (Settings → MCP Tokens; ?account=acct_noapi for an account without API access)
   MCP endpoint    {mcp_url}
   management API  {base}/mcp-tokens   (identity: header x-dev-account, default acct_demo)
   DynamoDB Local  {dynamodb}   table {table}

@@ -56,6 +56,9 @@ async fn answer(
             ))
         }
     };
+    if let Route::Page(file, content_type) = route {
+        return Ok(page(&local, file, content_type));
+    }
     let response = match route {
         // A function URL has no authorizer context to stand in for: the MCP handler reads
         // the request as it came.
@@ -64,6 +67,7 @@ async fn answer(
                 http::Request::from_parts(parts, lambda_http::Body::Binary(body.to_vec()));
             local.mcp.handle(request).await
         }
+        Route::Page(..) => unreachable!("pages are answered above"),
         Route::Api(api, id) => {
             let request = gateway::to_lambda_request(
                 api,
@@ -95,6 +99,25 @@ async fn answer(
         parts,
         Full::new(Bytes::copy_from_slice(body.as_ref())),
     ))
+}
+
+/// A file of the built Settings page; `make dev` builds it first.
+fn page(local: &Local, file: &str, content_type: &'static str) -> Response<Full<Bytes>> {
+    match std::fs::read(local.web_dir.join(file)) {
+        Ok(bytes) => {
+            let mut response = Response::new(Full::new(Bytes::from(bytes)));
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static(content_type),
+            );
+            response
+        }
+        Err(_) => json_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "the Settings page is not built: run make dev",
+        ),
+    }
 }
 
 fn json_error(status: StatusCode, code: &str, message: &str) -> Response<Full<Bytes>> {

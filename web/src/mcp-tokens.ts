@@ -1,0 +1,406 @@
+// Settings → MCP Tokens: the section a host app embeds. Plain DOM and native <dialog>
+// (modal, focus kept inside, Escape closes): nothing to load but this file and its CSS.
+// The token is held only while the dialog that shows it is open.
+
+export interface Options {
+  /** Base URL of the management API, e.g. https://abc.execute-api.eu-west-1.amazonaws.com ("" = same origin). */
+  apiUrl: string;
+  /** The signed-in user's session JWT, from the host app. */
+  getSessionToken: () => string | Promise<string>;
+  /** Extra request headers (the local development server reads `x-dev-account`). */
+  headers?: Record<string, string>;
+}
+
+interface Listed {
+  id: string;
+  name: string;
+  hint: string;
+  scopes: string[];
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  status: "active" | "revoked" | "expired";
+}
+
+interface Created {
+  id: string;
+  name: string;
+  token: string;
+  client_configs: Record<string, unknown>;
+  warning?: string;
+}
+
+const READ_SCOPES = ["customers:read", "agents:read", "credits:read", "analytics:read"];
+const ALL_SCOPES = 7;
+const PAGE_SIZE = 20;
+const CLIENTS: [key: string, label: string][] = [
+  ["cursor", "Cursor"],
+  ["windsurf", "Windsurf"],
+  ["claude_desktop", "Claude Desktop"],
+  ["vscode", "VS Code"],
+  ["claude_code", "Claude Code"],
+];
+
+class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/** Checks a name as the API does: 1–64 characters once trimmed, no control characters. */
+export function nameProblem(raw: string): string | null {
+  const name = raw.trim();
+  if (!name) return "Give the token a name, such as “Cursor Development”.";
+  if ([...name].length > 64) return "The name can be at most 64 characters.";
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return "The name can't contain control characters.";
+  return null;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  node.append(...children);
+  return node;
+}
+
+const formatDate = (iso: string | null) =>
+  iso ? new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" }) : "never";
+
+function access(scopes: string[]): string {
+  if (scopes.length === ALL_SCOPES) return "Full access";
+  if (scopes.every((s) => READ_SCOPES.includes(s))) return "Read-only";
+  return "Custom";
+}
+
+export function mountMcpTokens(root: HTMLElement, options: Options) {
+  let nextCursor: string | null = null;
+
+  root.replaceChildren();
+  const generate = el("button", { type: "button", class: "kmt-button kmt-primary" }, "Generate Token");
+  const banner = el("div", { class: "kmt-banner", role: "alert", hidden: "" });
+  const live = el("p", { class: "kmt-visually-hidden", "aria-live": "polite" });
+  const list = el("div", { class: "kmt-list" });
+  const more = el("button", { type: "button", class: "kmt-button", hidden: "" }, "Show more");
+  root.append(
+    el(
+      "section",
+      { class: "kmt", "aria-labelledby": "kmt-title" },
+      el(
+        "div",
+        { class: "kmt-head" },
+        el(
+          "div",
+          {},
+          el("h2", { id: "kmt-title" }, "MCP Tokens"),
+          el(
+            "p",
+            { class: "kmt-lede" },
+            "Personal tokens let AI assistants — Cursor, Windsurf, Claude Desktop, VS Code, Claude Code — work with your customers, agents, credits and analytics through the Model Context Protocol.",
+          ),
+        ),
+        generate,
+      ),
+      banner,
+      live,
+      list,
+      more,
+    ),
+  );
+
+  const announce = (message: string) => {
+    live.textContent = "";
+    // A fresh text node makes screen readers announce repeats too.
+    requestAnimationFrame(() => (live.textContent = message));
+  };
+
+  function showBanner(kind: "error" | "warning", message: string, onRetry?: () => void) {
+    banner.className = `kmt-banner kmt-${kind}`;
+    banner.replaceChildren(el("p", {}, message));
+    if (onRetry) {
+      const button = el("button", { type: "button", class: "kmt-button" }, "Retry");
+      button.addEventListener("click", () => {
+        banner.hidden = true;
+        onRetry();
+      });
+      banner.append(button);
+    }
+    banner.hidden = false;
+  }
+
+  /** Errors a person can act on, in the product's words. */
+  function explain(error: unknown, onRetry?: () => void): string | null {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.status === 401) {
+      showBanner("error", "Your session has expired. Sign in again to manage your MCP tokens.");
+      return null;
+    }
+    if (error.status === 0 || error.status >= 500) {
+      showBanner("error", "Knotie can't be reached right now. Check your connection and try again.", onRetry);
+      return null;
+    }
+    return error.message;
+  }
+
+  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${options.apiUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${await options.getSessionToken()}`,
+          "content-type": "application/json",
+          ...options.headers,
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(0, "unreachable", "unreachable");
+    }
+    if (response.status === 204) return undefined as T;
+    const json = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const error = json?.error ?? {};
+      throw new ApiError(response.status, error.code ?? "error", error.message ?? response.statusText);
+    }
+    return json as T;
+  }
+
+  function row(token: Listed): HTMLTableRowElement {
+    const status = el("span", { class: `kmt-status kmt-status-${token.status}` }, token.status);
+    const actions = el("td", { "data-label": "" });
+    if (token.status === "active") {
+      const revoke = el("button", { type: "button", class: "kmt-button kmt-danger-quiet", "aria-label": `Revoke ${token.name}` }, "Revoke");
+      revoke.addEventListener("click", () => confirmRevoke(token, tr, status, revoke));
+      actions.append(revoke);
+    }
+    const cell = (label: string, content: Node | string) => el("td", { "data-label": label }, content);
+    const tr = el(
+      "tr",
+      { "data-token-id": token.id },
+      el("th", { scope: "row", "data-label": "Name", tabindex: "-1" }, token.name),
+      cell("Token", el("code", {}, token.hint)),
+      cell("Access", access(token.scopes)),
+      cell("Created", formatDate(token.created_at)),
+      cell("Last used", formatDate(token.last_used_at)),
+      cell("Expires", formatDate(token.expires_at)),
+      cell("Status", status),
+      actions,
+    );
+    return tr;
+  }
+
+  function table(): HTMLTableSectionElement {
+    const existing = list.querySelector("tbody");
+    if (existing) return existing;
+    const head = ["Name", "Token", "Access", "Created", "Last used", "Expires", "Status"].map((h) => el("th", { scope: "col" }, h));
+    head.push(el("th", { scope: "col" }, el("span", { class: "kmt-visually-hidden" }, "Actions")));
+    const body = el("tbody");
+    list.replaceChildren(el("table", { class: "kmt-table" }, el("caption", { class: "kmt-visually-hidden" }, "Your MCP tokens, newest first"), el("thead", {}, el("tr", {}, ...head)), body));
+    return body;
+  }
+
+  async function load(first: boolean) {
+    try {
+      const cursor = first ? "" : `&cursor=${encodeURIComponent(nextCursor ?? "")}`;
+      const page = await api<{ tokens: Listed[]; next_cursor: string | null }>("GET", `/mcp-tokens?limit=${PAGE_SIZE}${cursor}`);
+      if (first && page.tokens.length === 0) {
+        list.replaceChildren(
+          el(
+            "div",
+            { class: "kmt-empty" },
+            el("p", {}, el("strong", {}, "No tokens yet.")),
+            el("p", {}, "A token lets an AI assistant such as Cursor or Claude Desktop work with your Knotie account. Generate one, paste it into the assistant's MCP settings, and revoke it here when you no longer need it."),
+          ),
+        );
+      } else {
+        const body = first ? (list.replaceChildren(), table()) : table();
+        body.append(...page.tokens.map(row));
+      }
+      nextCursor = page.next_cursor;
+      more.hidden = !nextCursor;
+    } catch (error) {
+      explain(error, () => load(first));
+    }
+  }
+
+  more.addEventListener("click", () => load(false));
+
+  function dialog(labelledBy: string): HTMLDialogElement {
+    const d = el("dialog", { class: "kmt-dialog", "aria-labelledby": labelledBy });
+    // Closing, by any means, removes the dialog and everything it showed.
+    d.addEventListener("close", () => d.remove());
+    root.append(d);
+    return d;
+  }
+
+  function copyButton(label: string, text: () => string): HTMLButtonElement {
+    const button = el("button", { type: "button", class: "kmt-button" }, "Copy");
+    button.setAttribute("aria-label", `Copy ${label}`);
+    button.addEventListener("click", async () => {
+      await navigator.clipboard.writeText(text());
+      button.textContent = "Copied";
+      announce(`${label} copied to the clipboard`);
+      setTimeout(() => (button.textContent = "Copy"), 2000);
+    });
+    return button;
+  }
+
+  function openCreate() {
+    const d = dialog("kmt-create-title");
+    const name = el("input", { id: "kmt-name", name: "name", type: "text", placeholder: "Cursor Development", autocomplete: "off", "aria-describedby": "kmt-name-help kmt-name-error" });
+    const nameError = el("p", { id: "kmt-name-error", class: "kmt-field-error", "aria-live": "polite" });
+    const expiry = el(
+      "select",
+      { id: "kmt-expiry", name: "expiry" },
+      el("option", { value: "" }, "Never"),
+      el("option", { value: "30" }, "30 days"),
+      el("option", { value: "90" }, "90 days"),
+      el("option", { value: "365" }, "365 days"),
+    );
+    const radio = (value: string, label: string, hint: string, checked: boolean) => {
+      const input = el("input", { type: "radio", name: "access", value, id: `kmt-access-${value}` });
+      input.checked = checked;
+      return el("label", { class: "kmt-choice", for: `kmt-access-${value}` }, input, el("span", {}, el("strong", {}, label), el("small", {}, hint)));
+    };
+    const formError = el("p", { class: "kmt-form-error", role: "alert", hidden: "" });
+    const create = el("button", { type: "submit", class: "kmt-button kmt-primary" }, "Create");
+    const cancel = el("button", { type: "button", class: "kmt-button" }, "Cancel");
+    cancel.addEventListener("click", () => d.close());
+    const form = el(
+      "form",
+      { method: "dialog", novalidate: "" },
+      el("h2", { id: "kmt-create-title" }, "Create MCP Token"),
+      el("label", { for: "kmt-name" }, "Name"),
+      name,
+      el("p", { id: "kmt-name-help", class: "kmt-help" }, "Something to recognise it by: the assistant and the machine it runs on. 1–64 characters."),
+      nameError,
+      el("fieldset", {}, el("legend", {}, "Access"), radio("full", "Full access", "Read and change customers, agents and credits; read analytics.", true), radio("read", "Read-only", "Read customers, agents, credits and analytics; change nothing.", false)),
+      el("label", { for: "kmt-expiry" }, "Expires"),
+      expiry,
+      formError,
+      el("div", { class: "kmt-actions" }, cancel, create),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const problem = nameProblem(name.value);
+      nameError.textContent = problem ?? "";
+      name.setAttribute("aria-invalid", problem ? "true" : "false");
+      if (problem) return name.focus();
+      const readOnly = (form.elements.namedItem("access") as RadioNodeList).value === "read";
+      const body: Record<string, unknown> = { name: name.value.trim() };
+      if (readOnly) body.scopes = READ_SCOPES;
+      if (expiry.value) body.expires_in_days = Number(expiry.value);
+      create.disabled = true;
+      try {
+        const created = await api<Created>("POST", "/mcp-tokens", body);
+        showCreated(d, created);
+        await load(true);
+      } catch (error) {
+        const message = explain(error);
+        if (message) {
+          formError.textContent = message.charAt(0).toUpperCase() + message.slice(1) + ".";
+          formError.hidden = false;
+        } else {
+          d.close();
+        }
+      } finally {
+        create.disabled = false;
+      }
+    });
+    d.append(form);
+    d.showModal();
+    name.focus();
+  }
+
+  function showCreated(d: HTMLDialogElement, created: Created) {
+    const tokenField = el("input", { id: "kmt-token", type: "text", readonly: "", value: created.token, "aria-describedby": "kmt-once" });
+    const tabs = el("div", { role: "tablist", "aria-label": "Configuration for your assistant", class: "kmt-tabs" });
+    const panels: HTMLElement[] = [];
+    const buttons: HTMLButtonElement[] = [];
+    CLIENTS.forEach(([key, label], i) => {
+      const config = created.client_configs[key];
+      const text = typeof config === "string" ? config : JSON.stringify(config, null, 2);
+      const tab = el("button", { type: "button", role: "tab", id: `kmt-tab-${key}`, "aria-controls": `kmt-panel-${key}`, "aria-selected": String(i === 0), tabindex: i === 0 ? "0" : "-1" }, label);
+      const panel = el("div", { role: "tabpanel", id: `kmt-panel-${key}`, "aria-labelledby": `kmt-tab-${key}`, class: "kmt-panel" }, el("pre", { tabindex: "0" }, el("code", {}, text)), copyButton(`${label} configuration`, () => text));
+      panel.hidden = i !== 0;
+      tab.addEventListener("click", () => select(i));
+      tab.addEventListener("keydown", (event) => {
+        const step = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
+        if (step) select((i + step + CLIENTS.length) % CLIENTS.length, true);
+      });
+      buttons.push(tab);
+      panels.push(panel);
+      tabs.append(tab);
+    });
+    function select(index: number, focus = false) {
+      buttons.forEach((b, j) => {
+        b.setAttribute("aria-selected", String(j === index));
+        b.tabIndex = j === index ? 0 : -1;
+        panels[j].hidden = j !== index;
+      });
+      if (focus) buttons[index].focus();
+    }
+    const done = el("button", { type: "button", class: "kmt-button kmt-primary" }, "Done");
+    done.addEventListener("click", () => d.close());
+    d.setAttribute("aria-labelledby", "kmt-created-title");
+    d.replaceChildren(
+      el("h2", { id: "kmt-created-title" }, `Token “${created.name}” created`),
+      el("p", { id: "kmt-once", class: "kmt-once" }, "Copy this token now. It won't be shown again."),
+      el("label", { for: "kmt-token" }, "Your token"),
+      el("div", { class: "kmt-copy-row" }, tokenField, copyButton("token", () => created.token)),
+      ...(created.warning ? [el("p", { class: "kmt-banner kmt-warning", role: "alert" }, "API access is not enabled for this account. This token will be refused until API access is enabled for your plan.")] : []),
+      el("h3", {}, "Add it to your assistant"),
+      tabs,
+      ...panels,
+      el("div", { class: "kmt-actions" }, done),
+    );
+    if (created.warning) {
+      showBanner("warning", "API access is not enabled for this account. You can create tokens, but assistants using them will be refused until API access is enabled for your plan.");
+    }
+    announce(`Token ${created.name} created. Copy it now: it won't be shown again.`);
+    tokenField.focus();
+    tokenField.select();
+  }
+
+  function confirmRevoke(token: Listed, tr: HTMLTableRowElement, status: HTMLElement, trigger: HTMLButtonElement) {
+    const d = dialog("kmt-revoke-title");
+    const revoke = el("button", { type: "button", class: "kmt-button kmt-danger" }, "Revoke");
+    const cancel = el("button", { type: "button", class: "kmt-button" }, "Cancel");
+    const error = el("p", { class: "kmt-form-error", role: "alert", hidden: "" });
+    cancel.addEventListener("click", () => d.close());
+    revoke.addEventListener("click", async () => {
+      revoke.disabled = true;
+      try {
+        await api("DELETE", `/mcp-tokens/${encodeURIComponent(token.id)}`);
+        status.className = "kmt-status kmt-status-revoked";
+        status.textContent = "revoked";
+        trigger.remove();
+        d.close();
+        announce(`Token ${token.name} revoked.`);
+        tr.querySelector("th")?.focus();
+      } catch (e) {
+        const message = explain(e);
+        if (message) {
+          error.textContent = message;
+          error.hidden = false;
+        } else {
+          d.close();
+        }
+      } finally {
+        revoke.disabled = false;
+      }
+    });
+    d.append(
+      el("h2", { id: "kmt-revoke-title" }, `Revoke “${token.name}”?`),
+      el("p", {}, "Assistants using this token stop working on their very next request. This can't be undone."),
+      error,
+      el("div", { class: "kmt-actions" }, cancel, revoke),
+    );
+    d.showModal();
+    cancel.focus();
+  }
+
+  generate.addEventListener("click", openCreate);
+  return load(true);
+}
