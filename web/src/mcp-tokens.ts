@@ -365,7 +365,7 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
 
   function confirmRevoke(token: Listed, tr: HTMLTableRowElement, status: HTMLElement, trigger: HTMLButtonElement) {
     const d = dialog("kmt-revoke-title");
-    const revoke = el("button", { type: "button", class: "kmt-button kmt-danger" }, "Revoke");
+    const revoke = el("button", { type: "button", class: "kmt-button kmt-danger" }, "Confirm revoke");
     const cancel = el("button", { type: "button", class: "kmt-button" }, "Cancel");
     const error = el("p", { class: "kmt-form-error", role: "alert", hidden: "" });
     cancel.addEventListener("click", () => d.close());

@@ -119,7 +119,7 @@ test("generate through the dialog, connect with the token, revoke it with confir
   assert.match(await row.innerText(), /never/, "last used: never");
   await row.getByRole("button", { name: `Revoke ${name}` }).click();
   const confirm = page.getByRole("dialog", { name: `Revoke “${name}”?` });
-  await confirm.getByRole("button", { name: "Revoke" }).click();
+  await confirm.getByRole("button", { name: "Confirm" }).click();
   await row.getByText("revoked").waitFor();
   assert.equal(await row.getByRole("button", { name: /Revoke/ }).count(), 0);
   assert.equal(await callMcp(token), 401, "a revoked token is refused on the next call");
