@@ -252,19 +252,15 @@ pub async fn list(
     limit: Option<&str>,
     page_cursor: Option<&str>,
 ) -> Result<Page, Error> {
-    let limit = match limit {
-        None => DEFAULT_PAGE_SIZE,
-        Some(raw) => raw
-            .parse()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-            .ok_or_else(|| {
-                Error::bad_request(
-                    "invalid_limit",
-                    format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}"),
-                )
-            })?,
-    };
+    let limit = limit
+        .map(|raw| {
+            raw.parse::<u32>().map_err(|_| {
+                let message = format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}");
+                Error::bad_request("invalid_limit", message)
+            })
+        })
+        .transpose()?;
+    let limit = crate::domain::page_size(limit, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
     let after = match page_cursor {
         None => None,
         Some(c) => Some(

@@ -190,7 +190,7 @@ pub(crate) fn page_size(limit: Option<u32>, default: usize, max: usize) -> Resul
         Some(n) if (1..=max).contains(&(n as usize)) => Ok(n as usize),
         Some(_) => Err(Error::bad_request(
             "invalid_limit",
-            format!("limit must be from 1 to {max}"),
+            format!("limit must be a whole number from 1 to {max}"),
         )),
     }
 }

@@ -151,32 +151,22 @@ impl Store {
         limit: usize,
         after: Option<&TokenId>,
     ) -> Result<(Vec<TokenRecord>, bool), Error> {
+        let after = after.map(keys::token);
         let pk = keys::account(account);
-        // One extra item tells whether another page exists without an empty last page.
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":prefix", s(keys::TOKEN_PREFIX))
-            .scan_index_forward(false)
-            .consistent_read(true)
-            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
-        if let Some(after) = after {
-            query = query
-                .exclusive_start_key(keys::PK, s(&pk))
-                .exclusive_start_key(keys::SK, s(keys::token(after)));
-        }
-        let out = query.send().await.map_err(unavailable)?;
-        let mut records = out
-            .items
-            .unwrap_or_default()
+        let (items, more) = self
+            .page(
+                &pk,
+                keys::TOKEN_PREFIX,
+                true,
+                limit,
+                after.as_deref(),
+                |_| true,
+            )
+            .await?;
+        let records = items
             .iter()
             .map(|item| record_from_item(account, item))
-            .collect::<Result<Vec<_>, _>>()?;
-        let more = records.len() > limit;
-        records.truncate(limit);
+            .collect::<Result<_, _>>()?;
         Ok((records, more))
     }
 
