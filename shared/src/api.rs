@@ -7,11 +7,11 @@ use std::convert::Infallible;
 use http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::app::App;
 use crate::client_configs::client_configs;
+use crate::domain::rfc3339;
 use crate::error::Error;
 use crate::identity::Identity;
 use crate::lifecycle::{self, NewToken, TokenRecord};
@@ -120,9 +120,7 @@ fn listed(t: &TokenRecord, now: i64) -> Value {
 }
 
 fn timestamp(unix: Option<i64>) -> Value {
-    unix.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .map_or(Value::Null, Value::String)
+    unix.map(rfc3339).into()
 }
 
 /// The one place a result becomes a response. Server-side failures are logged with their
