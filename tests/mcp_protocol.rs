@@ -8,13 +8,6 @@ use serde_json::{json, Value};
 use crate::common::mcp::{self as harness, McpCaller, MODERN};
 use crate::common::{self};
 
-async fn caller() -> (knotie::mcp::Mcp, String) {
-    let app = Arc::new(common::app().await);
-    let account = common::account(&app, true).await;
-    let token = harness::token(&app, &account, None).await;
-    (harness::mcp(app), token)
-}
-
 fn initialize(version: &str) -> Value {
     json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize",
             "params": { "protocolVersion": version, "capabilities": {}, "clientInfo": { "name": "test", "version": "1" } } })
@@ -28,7 +21,7 @@ fn error_code(body: &Value) -> i64 {
 
 #[tokio::test]
 async fn initialize_echoes_each_supported_version_and_offers_the_latest_otherwise() {
-    let (mcp, token) = caller().await;
+    let (mcp, token) = harness::fresh().await;
     let c = McpCaller { mcp: &mcp, token };
     for (asked, answered) in [
         ("2025-11-25", "2025-11-25"),
@@ -61,7 +54,7 @@ async fn initialize_echoes_each_supported_version_and_offers_the_latest_otherwis
 
 #[tokio::test]
 async fn an_unsupported_protocol_version_header_is_400_with_a_json_rpc_error() {
-    let (mcp, token) = caller().await;
+    let (mcp, token) = harness::fresh().await;
     let c = McpCaller { mcp: &mcp, token };
     let a = c
         .send(|e| e["headers"]["mcp-protocol-version"] = "1999-01-01".into())
@@ -79,7 +72,7 @@ async fn an_unsupported_protocol_version_header_is_400_with_a_json_rpc_error() {
 
 #[tokio::test]
 async fn the_2026_revision_works_without_a_handshake() {
-    let (mcp, token) = caller().await;
+    let (mcp, token) = harness::fresh().await;
     let c = McpCaller { mcp: &mcp, token };
     let meta = json!({ "io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {} });
     let modern = |method: &str, params: Value, name: Option<&str>| {
@@ -146,7 +139,7 @@ async fn the_2026_revision_works_without_a_handshake() {
 
 #[tokio::test]
 async fn ping_answers_empty() {
-    let (mcp, token) = caller().await;
+    let (mcp, token) = harness::fresh().await;
     let a = McpCaller { mcp: &mcp, token }.rpc("ping", json!({})).await;
     assert_eq!(
         (a.status, a.body["result"].clone()),
@@ -156,7 +149,7 @@ async fn ping_answers_empty() {
 
 #[tokio::test]
 async fn get_and_delete_are_405_even_before_authentication() {
-    let (mcp, _) = caller().await;
+    let (mcp, _) = harness::fresh().await;
     for token in ["", "kmcp_not-a-token"] {
         let c = McpCaller {
             mcp: &mcp,
@@ -174,7 +167,7 @@ async fn get_and_delete_are_405_even_before_authentication() {
 
 #[tokio::test]
 async fn other_paths_and_oauth_discovery_are_404() {
-    let (mcp, token) = caller().await;
+    let (mcp, token) = harness::fresh().await;
     let c = McpCaller { mcp: &mcp, token };
     for path in [
         "/.well-known/oauth-protected-resource",
@@ -193,7 +186,7 @@ async fn other_paths_and_oauth_discovery_are_404() {
 
 #[tokio::test]
 async fn malformed_json_is_400_parse_error_and_batches_are_invalid_requests() {
-    let (mcp, token) = caller().await;
+    let (mcp, token) = harness::fresh().await;
     let c = McpCaller { mcp: &mcp, token };
     let event = |name: &str| -> Value {
         let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -221,7 +214,7 @@ async fn malformed_json_is_400_parse_error_and_batches_are_invalid_requests() {
 
 #[tokio::test]
 async fn unknown_methods_and_tools_are_json_rpc_errors() {
-    let (mcp, token) = caller().await;
+    let (mcp, token) = harness::fresh().await;
     let c = McpCaller { mcp: &mcp, token };
     assert_eq!(
         error_code(&c.rpc("resources/destroy", json!({})).await.body),
@@ -247,7 +240,7 @@ async fn unknown_methods_and_tools_are_json_rpc_errors() {
 
 #[tokio::test]
 async fn arguments_of_the_wrong_type_are_a_tool_error_the_model_can_correct() {
-    let (mcp, token) = caller().await;
+    let (mcp, token) = harness::fresh().await;
     let c = McpCaller { mcp: &mcp, token };
     let message = c
         .tool_error("list_customers", json!({ "limit": "many" }))
@@ -260,7 +253,7 @@ async fn arguments_of_the_wrong_type_are_a_tool_error_the_model_can_correct() {
 
 #[tokio::test]
 async fn notifications_and_client_responses_are_202_with_no_body() {
-    let (mcp, token) = caller().await;
+    let (mcp, token) = harness::fresh().await;
     let c = McpCaller { mcp: &mcp, token };
     for body in [
         json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
@@ -277,7 +270,7 @@ async fn notifications_and_client_responses_are_202_with_no_body() {
 
 #[tokio::test]
 async fn a_foreign_origin_is_403_and_an_allowed_one_is_served() {
-    let (mcp, token) = caller().await;
+    let (mcp, token) = harness::fresh().await;
     let c = McpCaller { mcp: &mcp, token };
     let a = c
         .send(|e| e["headers"]["origin"] = "https://evil.example".into())
@@ -292,7 +285,7 @@ async fn a_foreign_origin_is_403_and_an_allowed_one_is_served() {
 
 #[tokio::test]
 async fn a_body_over_1_mib_is_413() {
-    let (mcp, token) = caller().await;
+    let (mcp, token) = harness::fresh().await;
     let c = McpCaller { mcp: &mcp, token };
     let huge = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
                        "params": { "name": "get_account", "arguments": { "pad": "x".repeat(1024 * 1024) } } });
@@ -302,7 +295,7 @@ async fn a_body_over_1_mib_is_413() {
 
 #[tokio::test]
 async fn clients_that_accept_anything_get_json() {
-    let (mcp, token) = caller().await;
+    let (mcp, token) = harness::fresh().await;
     let c = McpCaller { mcp: &mcp, token };
     for accept in ["*/*", "application/json"] {
         let a = c.send(|e| e["headers"]["accept"] = accept.into()).await;

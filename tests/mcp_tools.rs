@@ -7,14 +7,6 @@ use serde_json::{json, Value};
 use crate::common::mcp::{self as harness, McpCaller};
 use crate::common::{self};
 
-/// A caller for a fresh, empty account.
-async fn empty_account() -> (knotie::mcp::Mcp, String) {
-    let app = Arc::new(common::app().await);
-    let account = common::account(&app, true).await;
-    let token = harness::token(&app, &account, None).await;
-    (harness::mcp(app), token)
-}
-
 /// A caller for the shared account with demo data (read-only tests).
 async fn demo_account() -> (knotie::mcp::Mcp, String) {
     let account = harness::demo_account();
@@ -25,7 +17,7 @@ async fn demo_account() -> (knotie::mcp::Mcp, String) {
 
 #[tokio::test]
 async fn every_tool_has_a_description_an_object_schema_and_annotations() {
-    let (mcp, token) = empty_account().await;
+    let (mcp, token) = harness::fresh().await;
     let listed = McpCaller { mcp: &mcp, token }
         .rpc("tools/list", json!({}))
         .await
@@ -51,7 +43,7 @@ async fn every_tool_has_a_description_an_object_schema_and_annotations() {
 
 #[tokio::test]
 async fn customers_are_created_listed_updated_paused_and_resumed() {
-    let (mcp, token) = empty_account().await;
+    let (mcp, token) = harness::fresh().await;
     let c = McpCaller { mcp: &mcp, token };
     let created = c.ok("create_customer", json!({ "name": "  Acme Dental ", "email": "hi@acme.example", "phone": "+1 (415) 555-0100" })).await;
     let id = created["customer_id"].as_str().unwrap().to_owned();
@@ -101,7 +93,7 @@ async fn customers_are_created_listed_updated_paused_and_resumed() {
 
 #[tokio::test]
 async fn customer_mistakes_are_tool_errors_the_model_can_act_on() {
-    let (mcp, token) = empty_account().await;
+    let (mcp, token) = harness::fresh().await;
     let c = McpCaller { mcp: &mcp, token };
     assert!(c
         .tool_error(
@@ -150,7 +142,7 @@ async fn customer_mistakes_are_tool_errors_the_model_can_act_on() {
 
 #[tokio::test]
 async fn agents_belong_to_an_existing_customer_and_can_be_paused() {
-    let (mcp, token) = empty_account().await;
+    let (mcp, token) = harness::fresh().await;
     let c = McpCaller { mcp: &mcp, token };
     let customer = c
         .ok("create_customer", json!({ "name": "Oak Realty" }))
@@ -441,7 +433,7 @@ async fn one_account_never_sees_another_accounts_data() {
         .as_str()
         .unwrap()
         .to_owned();
-    let (mcp, token) = empty_account().await;
+    let (mcp, token) = harness::fresh().await;
     let stranger = McpCaller { mcp: &mcp, token };
     assert!(stranger
         .tool_error("get_customer", json!({ "customer_id": customer }))

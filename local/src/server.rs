@@ -56,9 +56,6 @@ async fn answer(
             ))
         }
     };
-    if let Route::Page(file, content_type) = route {
-        return Ok(page(&local, file, content_type));
-    }
     let response = match route {
         // A function URL has no authorizer context to stand in for: the MCP handler reads
         // the request as it came.
@@ -67,7 +64,7 @@ async fn answer(
                 http::Request::from_parts(parts, lambda_http::Body::Binary(body.to_vec()));
             local.mcp.handle(request).await
         }
-        Route::Page(..) => unreachable!("pages are answered above"),
+        Route::Page(file, content_type) => return Ok(page(&local, file, content_type)),
         Route::Api(api, id) => {
             let request = gateway::to_lambda_request(
                 api,

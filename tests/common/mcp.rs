@@ -24,6 +24,14 @@ pub fn mcp(app: Arc<App>) -> Mcp {
     )
 }
 
+/// The endpoint and a full-access token for a fresh, empty account with API access.
+pub async fn fresh() -> (Mcp, String) {
+    let app = Arc::new(super::app().await);
+    let account = super::account(&app, true).await;
+    let token = token(&app, &account, None).await;
+    (mcp(app), token)
+}
+
 /// A new token for `account`, with `scopes` (all when `None`).
 pub async fn token(app: &App, account: &AccountId, scopes: Option<&[&str]>) -> String {
     let body = match scopes {
