@@ -1,5 +1,5 @@
 use http::StatusCode;
-use knotie::token::Token;
+use knotie::model::token::Token;
 use serde_json::Value;
 
 use crate::common::{self, error_code, Caller};
@@ -47,7 +47,7 @@ async fn the_token_is_stored_only_as_its_hmac() {
     };
     let (_, body) = caller.generate_named("Hashed").await;
     let token = Token::parse(body["token"].as_str().unwrap()).unwrap();
-    let pepper = knotie::hashing::Pepper::new(common::PEPPER).unwrap();
+    let pepper = knotie::model::hashing::Pepper::new(common::PEPPER).unwrap();
 
     let items = raw_items(&app, &caller.account).await;
     let dump = format!("{items:?}");
@@ -60,7 +60,7 @@ async fn the_token_is_stored_only_as_its_hmac() {
 
 async fn raw_items(
     app: &knotie::App,
-    account: &knotie::identity::AccountId,
+    account: &knotie::model::ids::AccountId,
 ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
     let sdk = knotie::aws::local_sdk_config().await;
     let client = knotie::aws::dynamodb_at(&sdk, &common::env("KNOTIE_TEST_DYNAMODB"));

@@ -1,7 +1,8 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use knotie::lifecycle::{self, NewToken};
+use knotie::model::tokens::NewToken;
+use knotie::rules::lifecycle;
 
 use crate::common::{self, error_code, Caller};
 
@@ -97,12 +98,14 @@ async fn expired_tokens_are_listed_as_expired_and_free_their_places() {
         app: &app,
     };
     let pepper = app.pepper.get().await.unwrap();
-    let identity = knotie::identity::Identity {
+    let identity = knotie::model::account::Identity {
         account: caller.account.clone(),
         user: "user_test".into(),
     };
     // Ten tokens made two days ago with a one-day expiry, and forty live ones.
-    let two_days_ago = time::OffsetDateTime::now_utc() - time::Duration::days(2);
+    let two_days_ago = knotie::model::time::Timestamp::from_datetime(
+        time::OffsetDateTime::now_utc() - time::Duration::days(2),
+    );
     for i in 0..10 {
         let new = NewToken::from_json(
             format!(r#"{{"name": "old {i}", "expires_in_days": 1}}"#).as_bytes(),

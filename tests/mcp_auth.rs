@@ -85,7 +85,7 @@ async fn whitespace_around_the_header_is_tolerated() {
 async fn an_unknown_token_is_401() {
     let app = Arc::new(common::app().await);
     let mcp = harness::mcp(app);
-    let stranger = knotie::token::Token::generate(&ring::rand::SystemRandom::new()).unwrap();
+    let stranger = knotie::model::token::Token::generate(&ring::rand::SystemRandom::new()).unwrap();
     let answer = McpCaller {
         mcp: &mcp,
         token: stranger.expose().into(),
@@ -136,15 +136,18 @@ async fn a_revoked_token_is_refused_on_the_very_next_call() {
 async fn an_expired_token_is_401() {
     let app = Arc::new(common::app().await);
     let account = common::account(&app, true).await;
-    let identity = knotie::identity::Identity {
+    let identity = knotie::model::account::Identity {
         account,
         user: "user_test".into(),
     };
-    let new = knotie::lifecycle::NewToken::from_json(br#"{"name": "old", "expires_in_days": 1}"#)
-        .unwrap();
-    let two_days_ago = time::OffsetDateTime::now_utc() - time::Duration::days(2);
+    let new =
+        knotie::model::tokens::NewToken::from_json(br#"{"name": "old", "expires_in_days": 1}"#)
+            .unwrap();
+    let two_days_ago = knotie::model::time::Timestamp::from_datetime(
+        time::OffsetDateTime::now_utc() - time::Duration::days(2),
+    );
     let pepper = app.pepper.get().await.unwrap();
-    let old = knotie::lifecycle::generate(&app.store, pepper, &identity, new, two_days_ago)
+    let old = knotie::rules::lifecycle::generate(&app.store, pepper, &identity, new, two_days_ago)
         .await
         .unwrap();
     let mcp = harness::mcp(Arc::clone(&app));

@@ -344,18 +344,19 @@ async fn the_sample_mcp_events_are_answered_as_documented() {
 }
 
 /// Makes the token written in `mcp-revoked-token.json` exist, revoked, in `account`.
-async fn revoke_sample_token(app: &knotie::App, account: &knotie::identity::AccountId) {
-    use knotie::lifecycle::{TokenId, TokenRecord};
+async fn revoke_sample_token(app: &knotie::App, account: &knotie::model::ids::AccountId) {
+    use knotie::model::ids::TokenId;
+    use knotie::model::tokens::TokenRecord;
     let sample = "kmcp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd22kIYR";
-    let token = knotie::token::Token::parse(sample).unwrap();
+    let token = knotie::model::token::Token::parse(sample).unwrap();
     let record = TokenRecord {
         id: TokenId::parse("tok_01KB3X7Q9ZJ4M2V8N6P0R5S1TW").unwrap(),
         account: account.clone(),
         name: "sample".into(),
         hint: token.hint(),
-        scopes: knotie::scope::Scopes::all(),
+        scopes: knotie::model::scope::Scopes::all(),
         created_by: "user_test".into(),
-        created_at: 1_764_000_000,
+        created_at: knotie::model::time::Timestamp::from_unix(1_764_000_000).unwrap(),
         expires_at: None,
         last_used_at: None,
         revoked_at: None,
@@ -363,15 +364,15 @@ async fn revoke_sample_token(app: &knotie::App, account: &knotie::identity::Acco
         counted: true,
     };
     app.store.insert_token(&record, 50).await.unwrap();
-    let identity = knotie::identity::Identity {
+    let identity = knotie::model::account::Identity {
         account: account.clone(),
         user: "user_test".into(),
     };
-    knotie::lifecycle::revoke(
+    knotie::rules::lifecycle::revoke(
         &app.store,
         &identity,
         record.id.as_str(),
-        time::OffsetDateTime::now_utc(),
+        knotie::model::time::Timestamp::now(),
     )
     .await
     .unwrap();

@@ -220,9 +220,12 @@ async fn agents_belong_to_an_existing_customer_and_can_be_paused() {
 async fn funded(pool: i64) -> (Arc<knotie::App>, knotie::mcp::Mcp, String, String) {
     let app = Arc::new(common::app().await);
     let account = common::account(&app, true).await;
-    let mut profile = app.store.get_account(&account).await.unwrap().unwrap();
+    let mut profile = app.store.account(&account).await.unwrap().unwrap();
     profile.credit_pool = pool;
-    app.store.put_account(&profile).await.unwrap();
+    app.store
+        .put_account(&profile, knotie::model::time::Timestamp::now())
+        .await
+        .unwrap();
     let token = harness::token(&app, &account, None).await;
     let mcp = harness::mcp(Arc::clone(&app));
     let customer = McpCaller {
@@ -343,12 +346,9 @@ async fn usage_analytics_answer_how_many_calls_last_week() {
     let by_day = c.ok("get_usage_analytics", json!({})).await;
     assert_eq!(
         by_day["start_date"],
-        knotie::domain::analytics::format_date(week_ago)
+        knotie::model::calls::format_date(week_ago)
     );
-    assert_eq!(
-        by_day["end_date"],
-        knotie::domain::analytics::format_date(today)
-    );
+    assert_eq!(by_day["end_date"], knotie::model::calls::format_date(today));
     let total = by_day["totals"]["calls"].as_i64().unwrap();
     assert!(total > 0, "the demo account took calls last week");
     let sum: i64 = by_day["groups"]
@@ -376,7 +376,7 @@ async fn usage_analytics_answer_how_many_calls_last_week() {
     }
 
     // The whole 30 days hold every seeded call.
-    let month = c.ok("get_usage_analytics", json!({ "start_date": knotie::domain::analytics::format_date(today - time::Duration::days(31)) })).await;
+    let month = c.ok("get_usage_analytics", json!({ "start_date": knotie::model::calls::format_date(today - time::Duration::days(31)) })).await;
     assert_eq!(month["totals"]["calls"], 400);
     assert!(c
         .tool_error(

@@ -1,9 +1,9 @@
 //! Dependencies down: fail closed with 503, never a guess, never half a write.
 
 use http::StatusCode;
-use knotie::hashing::Pepper;
+use knotie::model::hashing::Pepper;
+use knotie::model::token::Token;
 use knotie::secrets::PepperSource;
-use knotie::token::Token;
 use knotie::App;
 
 use crate::common::{self, error_code, Caller};

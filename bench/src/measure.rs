@@ -13,9 +13,11 @@ use hyper::body::{Bytes, Incoming};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use knotie::identity::{AccountId, Identity};
-use knotie::lifecycle::{self, NewToken};
-use knotie::store::accounts::Account;
+use knotie::model::account::Account;
+use knotie::model::account::Identity;
+use knotie::model::ids::AccountId;
+use knotie::model::tokens::NewToken;
+use knotie::rules::lifecycle;
 use knotie_local::{BoxError, Local, DEV_PEPPER};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -104,7 +106,9 @@ impl Bench {
             api_access: true,
             credit_pool: 1000,
         };
-        store.put_account(&profile).await?;
+        store
+            .put_account(&profile, knotie::model::time::Timestamp::now())
+            .await?;
         let pepper = local.app.pepper.get().await?;
         let identity = Identity {
             account,
@@ -116,7 +120,7 @@ impl Bench {
             pepper,
             &identity,
             new,
-            time::OffsetDateTime::now_utc(),
+            knotie::model::time::Timestamp::now(),
         )
         .await?
         .token;

@@ -8,8 +8,8 @@ pub mod server;
 use std::sync::Arc;
 
 use knotie::config::{Config, DEFAULT_ACCOUNT_CLAIM};
-use knotie::hashing::Pepper;
-use knotie::mcp::{Mcp, Settings};
+use knotie::mcp::Mcp;
+use knotie::model::hashing::Pepper;
 use knotie::secrets::PepperSource;
 use knotie::store::Store;
 use knotie::App;
@@ -44,6 +44,11 @@ impl Local {
             table: env_or("TABLE_NAME", "knotie-local"),
             account_claim: env_or("ACCOUNT_CLAIM", DEFAULT_ACCOUNT_CLAIM),
             mcp_url: Some(env_or("MCP_URL", &format!("http://127.0.0.1:{port}/mcp"))),
+            pepper_secret_id: None,
+            // Loopback only, against DNS rebinding; browsers on this machine may call it
+            // (the settings page, the MCP Inspector).
+            allowed_origins: vec!["http://127.0.0.1:*".into(), "http://localhost:*".into()],
+            allowed_hosts: Some(vec!["127.0.0.1".into(), "localhost".into(), "::1".into()]),
         };
         let dynamodb = env_or("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000");
         let sdk = knotie::aws::local_sdk_config().await;
@@ -54,17 +59,11 @@ impl Local {
             store,
             pepper,
         });
-        // Loopback only, as rmcp defaults, against DNS rebinding; browsers on this
-        // machine may call it (the settings page, the MCP Inspector).
-        let settings = Settings {
-            allowed_origins: vec!["http://127.0.0.1:*".into(), "http://localhost:*".into()],
-            allowed_hosts: Some(vec!["127.0.0.1".into(), "localhost".into(), "::1".into()]),
-        };
         Ok(Local {
             port,
             web_dir: env_or("WEB_DIR", "web/dist").into(),
             dynamodb,
-            mcp: Mcp::new(Arc::clone(&app), settings),
+            mcp: Mcp::new(Arc::clone(&app)),
             app,
         })
     }

@@ -4,13 +4,15 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use knotie::client_configs::client_configs;
-use knotie::identity::{AccountId, Identity};
-use knotie::lifecycle::{self, NewToken};
-use knotie::token::Token;
+use knotie::api::client_configs::client_configs;
+use knotie::model::account::Identity;
+use knotie::model::ids::AccountId;
+use knotie::model::time::Timestamp;
+use knotie::model::token::Token;
+use knotie::model::tokens::NewToken;
+use knotie::rules::lifecycle;
 use knotie_local::server::serve;
 use knotie_local::{gateway, seed, BoxError, Local};
-use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
 #[tokio::main(flavor = "current_thread")]
@@ -19,7 +21,7 @@ async fn main() -> Result<(), BoxError> {
     let local = Local::from_env().await?;
     let store = &local.app.store;
     store.create_table_if_missing().await?;
-    seed::demo(store, OffsetDateTime::now_utc()).await?;
+    seed::demo(store, Timestamp::now()).await?;
 
     // A fresh token for the demo account, so a client can connect right away.
     let identity = Identity {
@@ -28,7 +30,7 @@ async fn main() -> Result<(), BoxError> {
     };
     let new = NewToken::from_json(br#"{"name": "make dev"}"#)?;
     let pepper = local.app.pepper.get().await?;
-    let token = lifecycle::generate(store, pepper, &identity, new, OffsetDateTime::now_utc())
+    let token = lifecycle::generate(store, pepper, &identity, new, Timestamp::now())
         .await?
         .token;
 

@@ -3,14 +3,18 @@
 //! last 30 days, so analytics answers mean something. Deterministic: the same seed gives
 //! the same data, relative to the day it runs.
 
-use knotie::domain::analytics::{self, Call, Outcome};
-use knotie::domain::credits::{self, ledger_item, Transaction};
-use knotie::domain::{agents, customers};
-use knotie::identity::AccountId;
-use knotie::store::accounts::Account;
+use knotie::model::account::Account;
+use knotie::model::agents::{Agent, AgentFields, AgentStatus, Language, Voice};
+use knotie::model::calls::{Call, Outcome};
+use knotie::model::credits::{Transaction, TransactionKind};
+use knotie::model::customers::{CustomerFields, CustomerStatus};
+use knotie::model::ids::{AccountId, CallId, TransactionId};
+use knotie::model::time::Timestamp;
+use knotie::rules::credits::{self, AllocationRequest};
+use knotie::rules::{agents, customers};
 use knotie::store::Store;
 use knotie::Error;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 /// `(id, name, plan, API access, calls to seed)`
 pub const DEMO_ACCOUNTS: [(&str, &str, &str, bool, usize); 3] = [
@@ -59,16 +63,52 @@ const CUSTOMERS: [(&str, &str, &str, &str); 6] = [
 ];
 
 /// `(customer index, name, voice, language, paused)`
-const AGENTS: [(usize, &str, &str, &str, bool); 9] = [
-    (0, "Sofia — Reception", "aria", "en-US", false),
-    (0, "Sofia — Recall reminders", "aria", "es-MX", false),
-    (1, "Max — Buyer leads", "orion", "en-US", false),
-    (2, "Dispatch — 24/7 emergencies", "atlas", "en-US", false),
-    (2, "Dispatch — Spanish line", "juniper", "es-ES", false),
-    (3, "Ruby — Front desk", "willow", "en-GB", false),
-    (4, "Coach Kai — Bookings", "nova", "en-AU", false),
-    (5, "Intake — New matters", "sage", "en-US", false),
-    (5, "Intake — After hours", "ember", "en-US", true),
+const AGENTS: [(usize, &str, Voice, Language, bool); 9] = [
+    (0, "Sofia — Reception", Voice::Aria, Language::EnUs, false),
+    (
+        0,
+        "Sofia — Recall reminders",
+        Voice::Aria,
+        Language::EsMx,
+        false,
+    ),
+    (1, "Max — Buyer leads", Voice::Orion, Language::EnUs, false),
+    (
+        2,
+        "Dispatch — 24/7 emergencies",
+        Voice::Atlas,
+        Language::EnUs,
+        false,
+    ),
+    (
+        2,
+        "Dispatch — Spanish line",
+        Voice::Juniper,
+        Language::EsEs,
+        false,
+    ),
+    (3, "Ruby — Front desk", Voice::Willow, Language::EnGb, false),
+    (
+        4,
+        "Coach Kai — Bookings",
+        Voice::Nova,
+        Language::EnAu,
+        false,
+    ),
+    (
+        5,
+        "Intake — New matters",
+        Voice::Sage,
+        Language::EnUs,
+        false,
+    ),
+    (
+        5,
+        "Intake — After hours",
+        Voice::Ember,
+        Language::EnUs,
+        true,
+    ),
 ];
 
 const SUMMARIES: [(Outcome, &str); 8] = [
@@ -100,10 +140,10 @@ const SUMMARIES: [(Outcome, &str); 8] = [
     (Outcome::Failed, "Call dropped after a few seconds."),
 ];
 
-pub async fn demo(store: &Store, now: OffsetDateTime) -> Result<(), Error> {
+pub async fn demo(store: &Store, now: Timestamp) -> Result<(), Error> {
     for (id, name, plan, api_access, calls) in DEMO_ACCOUNTS {
         let id = AccountId::parse(id).expect("demo account ids are valid");
-        let already = !customers::all(store, &id).await?.is_empty();
+        let already = !store.all_customers(&id).await?.is_empty();
         let profile = Account {
             id: id.clone(),
             name: name.into(),
@@ -111,7 +151,7 @@ pub async fn demo(store: &Store, now: OffsetDateTime) -> Result<(), Error> {
             api_access,
             credit_pool: 0,
         };
-        store.put_account(&profile).await?;
+        store.put_account(&profile, now).await?;
         if calls > 0 && !already {
             account_data(store, &profile, calls, now).await?;
         }
@@ -124,56 +164,63 @@ pub async fn account_data(
     store: &Store,
     profile: &Account,
     calls: usize,
-    now: OffsetDateTime,
+    now: Timestamp,
 ) -> Result<(), Error> {
     let account = &profile.id;
+    let stamp = Timestamp::from_datetime;
+    let now = now.as_datetime();
     let mut rng = fastrand::Rng::with_seed(0x6b6e_6f74);
     let start = now - Duration::days(30);
 
     let mut customer_ids = Vec::new();
     for (i, (name, email, phone, _)) in CUSTOMERS.iter().enumerate() {
-        let fields = customers::CustomerFields {
+        let fields = CustomerFields {
             name: Some((*name).into()),
             email: Some((*email).into()),
             phone: Some((*phone).into()),
             status: Some(if i == 4 {
-                customers::CustomerStatus::Paused
+                CustomerStatus::Paused
             } else {
-                customers::CustomerStatus::Active
+                CustomerStatus::Active
             }),
         };
         customer_ids.push(
-            customers::create(store, account, fields, start + Duration::minutes(i as i64))
-                .await?
-                .customer_id,
+            customers::create(
+                store,
+                account,
+                fields,
+                stamp(start + Duration::minutes(i as i64)),
+            )
+            .await?
+            .customer_id,
         );
     }
     let mut agent_list = Vec::new();
     for (i, (customer, name, voice, language, paused)) in AGENTS.iter().enumerate() {
-        let fields = agents::AgentFields {
+        let fields = AgentFields {
             name: Some((*name).into()),
-            voice: Some((*voice).into()),
-            language: Some((*language).into()),
+            voice: Some(*voice),
+            language: Some(*language),
             prompt: Some(format!(
                 "You are {name}, the voice assistant of {}. {} Be warm, brief and accurate; \
                  offer a human when you are unsure.",
                 CUSTOMERS[*customer].0, CUSTOMERS[*customer].3
             )),
             status: Some(if *paused {
-                agents::AgentStatus::Paused
+                AgentStatus::Paused
             } else {
-                agents::AgentStatus::Active
+                AgentStatus::Active
             }),
         };
-        let at = start + Duration::minutes(10 + i as i64);
-        agent_list
-            .push(agents::create(store, account, &customer_ids[*customer], fields, at).await?);
+        let at = stamp(start + Duration::minutes(10 + i as i64));
+        let customer = customer_ids[*customer].as_str();
+        agent_list.push(agents::create(store, account, customer, fields, at).await?);
     }
 
     // Calls: busier on weekdays and in business hours; each costs a credit per started minute.
-    let active: Vec<&agents::Agent> = agent_list
+    let active: Vec<&Agent> = agent_list
         .iter()
-        .filter(|a| a.status == agents::AgentStatus::Active)
+        .filter(|a| a.status == AgentStatus::Active)
         .collect();
     let mut call_list = Vec::with_capacity(calls);
     while call_list.len() < calls {
@@ -192,10 +239,10 @@ pub async fn account_data(
             Outcome::Failed => rng.i64(3..30),
         };
         call_list.push(Call {
-            call_id: knotie::ids::new("call_", at)?,
+            call_id: CallId::new(stamp(at))?,
             agent_id: agent.agent_id.clone(),
             customer_id: agent.customer_id.clone(),
-            started_at: at.unix_timestamp(),
+            started_at: stamp(at),
             duration_seconds: duration,
             outcome,
             credits_used: (duration + 59) / 60,
@@ -203,7 +250,7 @@ pub async fn account_data(
             summary: summary.into(),
         });
     }
-    analytics::record_calls(store, account, &call_list).await?;
+    store.record_calls(account, &call_list).await?;
 
     // Credits: two purchases into the pool (the billing system's part), then an
     // allocation per customer that covers its usage with room to spare, and the usage.
@@ -211,27 +258,25 @@ pub async fn account_data(
     let mut purchases = Vec::new();
     for (days, amount) in [(31, 40_000), (12, 25_000)] {
         pool += amount;
-        let at = now - Duration::days(days);
-        let purchase = Transaction {
-            transaction_id: knotie::ids::new(credits::TRANSACTION_PREFIX, at)?,
-            kind: "purchase".into(),
+        let at = stamp(now - Duration::days(days));
+        purchases.push(Transaction {
+            transaction_id: TransactionId::new(at)?,
+            kind: TransactionKind::Purchase,
             customer_id: None,
             amount,
             pool_balance: pool,
             customer_balance: None,
             note: Some("Credit pack purchase".into()),
             created_by: "billing".into(),
-            created_at: knotie::domain::rfc3339(at.unix_timestamp()),
-        };
-        purchases.push(ledger_item(account, &purchase, at));
+            created_at: at,
+        });
     }
-    store.put_all(purchases).await?;
-    store
-        .put_account(&Account {
-            credit_pool: pool,
-            ..profile.clone()
-        })
-        .await?;
+    store.put_transactions(account, &purchases).await?;
+    let funded = Account {
+        credit_pool: pool,
+        ..profile.clone()
+    };
+    store.put_account(&funded, stamp(now)).await?;
     for (i, id) in customer_ids.iter().enumerate() {
         let used: i64 = call_list
             .iter()
@@ -239,20 +284,19 @@ pub async fn account_data(
             .map(|c| c.credits_used)
             .sum();
         let amount = (used + 1_500 + 500 * i as i64) / 100 * 100;
-        let at = start + Duration::hours(1 + i as i64);
+        let at = stamp(start + Duration::hours(1 + i as i64));
         let key = format!("seed-allocation-{id}");
-        credits::allocate(
-            store,
-            account,
-            "seed",
-            id,
+        let request = AllocationRequest {
+            customer_id: id.as_str(),
             amount,
-            &key,
-            Some("Monthly allocation"),
-            at,
-        )
-        .await?;
-        credits::record_usage(store, account, id, used, "Calls over the last 30 days", now).await?;
+            idempotency_key: &key,
+            note: Some("Monthly allocation"),
+        };
+        credits::allocate(store, account, "seed", request, at).await?;
+        let note = "Calls over the last 30 days";
+        store
+            .charge_usage(account, id, used, note, stamp(now))
+            .await?;
     }
     Ok(())
 }

@@ -5,8 +5,8 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use knotie::hashing::Pepper;
-use knotie::token::Token;
+use knotie::model::hashing::Pepper;
+use knotie::model::token::Token;
 use ring::rand::SystemRandom;
 
 fn auth(c: &mut Criterion) {

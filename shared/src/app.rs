@@ -20,18 +20,18 @@ impl App {
     pub async fn from_env() -> Result<App, BoxError> {
         let config = Config::from_env()?;
         let sdk = crate::aws::sdk_config().await;
-        let pepper = match std::env::var("PEPPER_SECRET_ID") {
-            Ok(id) if !id.is_empty() => {
+        let pepper = match &config.pepper_secret_id {
+            Some(id) => {
                 let client = aws_sdk_secretsmanager::Client::new(&sdk);
                 // Loaded during init, where the time is cheapest; a failure is retried by
                 // the first request, which answers 503 if it fails again.
-                let pepper = PepperSource::secrets_manager(client, id);
+                let pepper = PepperSource::secrets_manager(client, id.clone());
                 if let Err(e) = pepper.get().await {
                     tracing::error!(error = %e, "pepper not loaded at cold start");
                 }
                 pepper
             }
-            _ => PepperSource::None,
+            None => PepperSource::None,
         };
         let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), &config.table);
         Ok(App {

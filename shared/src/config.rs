@@ -1,10 +1,10 @@
-//! Settings read from the environment once per cold start.
+//! Settings, read from the environment once per cold start and nowhere else.
 
 use crate::error::BoxError;
 
 pub const DEFAULT_ACCOUNT_CLAIM: &str = "custom:account_id";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     /// The DynamoDB table (`TABLE_NAME`).
     pub table: String,
@@ -13,22 +13,68 @@ pub struct Config {
     /// The MCP endpoint, for the ready-to-paste client configurations (`MCP_URL`); only
     /// the generate function needs it.
     pub mcp_url: Option<String>,
+    /// The Secrets Manager secret holding the pepper (`PEPPER_SECRET_ID`); revoke gets none.
+    pub pepper_secret_id: Option<String>,
+    /// Browser origins allowed to call the MCP endpoint (`MCP_ALLOWED_ORIGINS`,
+    /// comma-separated); a request with any other `Origin` gets 403. Desktop clients send
+    /// none.
+    pub allowed_origins: Vec<String>,
+    /// `Host` values the MCP endpoint serves (`MCP_ALLOWED_HOSTS`); `None` serves any (a
+    /// function URL routes by host already); the local server lists loopback names only,
+    /// against DNS rebinding.
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 impl Config {
     pub fn from_env() -> Result<Config, BoxError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// The settings from any source of variables; empty values count as unset.
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Config, BoxError> {
+        let var = |name: &str| var(name).filter(|v| !v.is_empty());
+        let list = |name: &str| {
+            var(name).map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            })
+        };
         Ok(Config {
-            table: required("TABLE_NAME")?,
-            account_claim: std::env::var("ACCOUNT_CLAIM")
-                .unwrap_or_else(|_| DEFAULT_ACCOUNT_CLAIM.into()),
-            mcp_url: std::env::var("MCP_URL").ok().filter(|v| !v.is_empty()),
+            table: var("TABLE_NAME").ok_or("the environment variable TABLE_NAME must be set")?,
+            account_claim: var("ACCOUNT_CLAIM").unwrap_or_else(|| DEFAULT_ACCOUNT_CLAIM.into()),
+            mcp_url: var("MCP_URL"),
+            pepper_secret_id: var("PEPPER_SECRET_ID"),
+            allowed_origins: list("MCP_ALLOWED_ORIGINS").unwrap_or_default(),
+            allowed_hosts: list("MCP_ALLOWED_HOSTS"),
         })
     }
 }
 
-fn required(name: &str) -> Result<String, BoxError> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| format!("the environment variable {name} must be set").into())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_come_from_the_variables_with_defaults() {
+        let vars = |name: &str| match name {
+            "TABLE_NAME" => Some("t".to_owned()),
+            "MCP_URL" => Some(String::new()),
+            "MCP_ALLOWED_ORIGINS" => Some(" https://a.example , ,https://b.example".to_owned()),
+            _ => None,
+        };
+        let config = Config::from_lookup(vars).unwrap();
+        assert_eq!(config.table, "t");
+        assert_eq!(config.account_claim, DEFAULT_ACCOUNT_CLAIM);
+        assert_eq!(config.mcp_url, None);
+        assert_eq!(
+            config.allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert_eq!(config.allowed_hosts, None);
+        let missing = Config::from_lookup(|_| None).unwrap_err().to_string();
+        assert!(missing.contains("TABLE_NAME"), "{missing}");
+    }
 }

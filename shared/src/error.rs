@@ -1,5 +1,7 @@
-//! The one error type of the service and its one mapping to an HTTP status and a
-//! machine-readable code. Messages are written for the person who will read them.
+//! The one error type of the service and the one place that classifies it: an HTTP status
+//! and a machine-readable code for every edge, a JSON-RPC code for MCP refusals, and
+//! whether a failure is the caller's to fix (an MCP tool error the model can act on) or
+//! ours (a protocol error). Messages are written for the person who will read them.
 
 use http::StatusCode;
 
@@ -83,6 +85,24 @@ impl Error {
             Error::TooLarge { .. } => "payload_too_large",
             Error::Unavailable { .. } => "service_unavailable",
             Error::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The caller's mistake, which the caller can fix: as an MCP tool result it is
+    /// `isError: true` with this message. Everything else is the service's failure.
+    pub fn is_callers(&self) -> bool {
+        !self.status().is_server_error()
+    }
+
+    /// The JSON-RPC error code when this ends an MCP request: the implementation-defined
+    /// range for the HTTP-level refusals, the standard codes otherwise.
+    pub fn rpc_code(&self) -> i64 {
+        match self {
+            Error::InvalidToken(_) | Error::Unauthenticated => -32001,
+            Error::ApiAccessDisabled => -32003,
+            Error::Unavailable { .. } => -32004,
+            Error::Internal(_) => -32603,
+            _ => -32602,
         }
     }
 

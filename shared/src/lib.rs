@@ -1,35 +1,30 @@
-//! Knotie AI Pro MCP tokens: everything the Lambda functions and the local server share.
+//! Knotie AI Pro MCP tokens: everything the Lambda functions and the local server share,
+//! in layers that point one way — each imports only from the layers before it.
 //!
-//! - [`token`]: the token format (prefix, randomness, checksum) and its parsing;
-//! - [`hashing`]: the pepper, the stored HMAC of a token, cursor MACs;
-//! - [`secrets`]: where the pepper comes from;
-//! - [`scope`]: what a token may do;
-//! - [`identity`]: the caller, from the JWT authorizer's claims;
-//! - [`store`]: DynamoDB items and their keys ([`store::keys`]);
-//! - [`lifecycle`]: generate, list and revoke, as rules independent of HTTP;
-//! - [`api`]: the management routes over API Gateway;
-//! - [`client_configs`]: ready-to-paste MCP client configurations;
-//! - [`app`], [`config`], [`aws`], [`error`]: what a function is built from.
+//! 1. [`model`] and [`error`]: the nouns as plain values — the token format, hashing, ids,
+//!    the one timestamp type, text rules, paging, scopes, tokens, the account's data —
+//!    and the one error type. No I/O.
+//! 2. [`store`]: DynamoDB, and nothing else names it. Typed methods per item kind; where
+//!    an item is shaped (`store::customers`, …) and the table layout ([`store::keys`]).
+//! 3. [`rules`]: what the product does — the token [`lifecycle`](rules::lifecycle) and the
+//!    account's customers, agents, credits and analytics — as read → decide → write.
+//! 4. The edges: [`api`] (the management routes, the caller from JWT claims) and, with
+//!    the `mcp` feature, [`mcp`] (the endpoint, bearer-token authentication — where
+//!    revocation is checked on every call — and the tools, each declaring its scope).
+//! 5. The wiring a function is built from: [`config`] (read once), [`aws`] (SDK clients),
+//!    [`secrets`] (the pepper), [`app`].
 
 pub mod api;
 pub mod app;
-pub mod auth;
 pub mod aws;
-pub mod client_configs;
 pub mod config;
-pub mod cursor;
-pub mod domain;
 pub mod error;
-pub mod hashing;
-pub mod identity;
-pub mod ids;
-pub mod lifecycle;
 #[cfg(feature = "mcp")]
 pub mod mcp;
-pub mod scope;
+pub mod model;
+pub mod rules;
 pub mod secrets;
 pub mod store;
-pub mod token;
 
 pub use app::App;
 pub use error::Error;

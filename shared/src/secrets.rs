@@ -6,7 +6,7 @@ use aws_sdk_secretsmanager::Client;
 use tokio::sync::OnceCell;
 
 use crate::error::{BoxError, Error};
-use crate::hashing::Pepper;
+use crate::model::hashing::Pepper;
 
 #[derive(Debug)]
 pub enum PepperSource {

@@ -4,9 +4,11 @@
 use std::sync::{Arc, OnceLock};
 
 use http::{HeaderMap, StatusCode};
-use knotie::identity::{AccountId, Identity};
-use knotie::lifecycle::{self, NewToken};
-use knotie::mcp::{Mcp, Settings};
+use knotie::mcp::Mcp;
+use knotie::model::account::Identity;
+use knotie::model::ids::AccountId;
+use knotie::model::tokens::NewToken;
+use knotie::rules::lifecycle;
 use knotie::App;
 use serde_json::{json, Value};
 
@@ -14,14 +16,9 @@ pub const ALLOWED_ORIGIN: &str = "https://app.knotie.example";
 pub const LEGACY: &str = "2025-11-25";
 pub const MODERN: &str = "2026-07-28";
 
+/// The endpoint; [`super::config`] allows [`ALLOWED_ORIGIN`] as a browser origin.
 pub fn mcp(app: Arc<App>) -> Mcp {
-    Mcp::new(
-        app,
-        Settings {
-            allowed_origins: vec![ALLOWED_ORIGIN.into()],
-            allowed_hosts: None,
-        },
-    )
+    Mcp::new(app)
 }
 
 /// The endpoint and a full-access token for a fresh, empty account with API access.
@@ -49,7 +46,7 @@ pub async fn token(app: &App, account: &AccountId, scopes: Option<&[&str]>) -> S
         pepper,
         &identity,
         new,
-        time::OffsetDateTime::now_utc(),
+        knotie::model::time::Timestamp::now(),
     )
     .await;
     generated.unwrap().token.expose().to_owned()
@@ -69,12 +66,12 @@ pub fn demo_account() -> AccountId {
                 runtime.block_on(async {
                     let app = super::app().await;
                     let id = super::account(&app, true).await;
-                    let profile = app.store.get_account(&id).await.unwrap().unwrap();
+                    let profile = app.store.account(&id).await.unwrap().unwrap();
                     knotie_local::seed::account_data(
                         &app.store,
                         &profile,
                         400,
-                        time::OffsetDateTime::now_utc(),
+                        knotie::model::time::Timestamp::now(),
                     )
                     .await
                     .unwrap();

@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use http::StatusCode;
 use knotie::config::{Config, DEFAULT_ACCOUNT_CLAIM};
-use knotie::hashing::Pepper;
-use knotie::identity::AccountId;
+use knotie::model::account::Account;
+use knotie::model::hashing::Pepper;
+use knotie::model::ids::AccountId;
 use knotie::secrets::PepperSource;
-use knotie::store::accounts::Account;
 use knotie::store::Store;
 use knotie::App;
 use lambda_http::Request;
@@ -34,6 +34,8 @@ pub fn config() -> Config {
         table: TABLE.into(),
         account_claim: DEFAULT_ACCOUNT_CLAIM.into(),
         mcp_url: Some(MCP_URL.into()),
+        allowed_origins: vec![mcp::ALLOWED_ORIGIN.into()],
+        ..Config::default()
     }
 }
 
@@ -71,7 +73,10 @@ pub async fn account(app: &App, api_access: bool) -> AccountId {
         api_access,
         credit_pool: 0,
     };
-    app.store.put_account(&profile).await.unwrap();
+    app.store
+        .put_account(&profile, knotie::model::time::Timestamp::now())
+        .await
+        .unwrap();
     id
 }
 

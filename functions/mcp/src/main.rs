@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use knotie::mcp::{Mcp, Settings};
+use knotie::mcp::Mcp;
 use lambda_http::{run, service_fn, tracing, Error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let app = Arc::new(knotie::App::from_env().await?);
-    let mcp = Mcp::new(app, Settings::from_env());
+    let mcp = Mcp::new(app);
     run(service_fn(|req| mcp.handle(req))).await
 }

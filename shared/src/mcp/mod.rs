@@ -4,10 +4,11 @@
 //! handshake of 2025-03-26 … 2025-11-25 and the handshake-free 2026-07-28 revision with
 //! `server/discover`, per-request `_meta` and `Mcp-Method`/`Mcp-Name` headers. This layer
 //! in front of it does what rmcp leaves to the host: only `POST /mcp`, the bearer token
-//! checked on every request ([`auth`](crate::auth)) before any tool runs, a 1 MiB body
+//! checked on every request ([`auth`]) before any tool runs, a 1 MiB body
 //! limit, JSON-RPC error bodies for malformed input (rmcp answers those in plain text),
 //! and 202 for responses a client posts.
 
+pub mod auth;
 pub mod tools;
 
 use std::sync::Arc;
@@ -18,50 +19,16 @@ use lambda_http::{Body, Request, Response};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 
 use crate::app::App;
-use crate::auth;
 use crate::error::Error;
+use crate::model::time::Timestamp;
 use tools::Tools;
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// JSON-RPC codes for the HTTP-level refusals (the implementation-defined range).
-const UNAUTHORIZED: i64 = -32001;
-const FORBIDDEN: i64 = -32003;
-const UNAVAILABLE: i64 = -32004;
 const PARSE_ERROR: i64 = -32700;
 const INVALID_REQUEST: i64 = -32600;
 const INVALID_PARAMS: i64 = -32602;
-
-/// Which callers the transport lets through, from configuration.
-#[derive(Debug, Clone, Default)]
-pub struct Settings {
-    /// Browser origins allowed to call (`MCP_ALLOWED_ORIGINS`, comma-separated); a request
-    /// with any other `Origin` gets 403. Desktop clients send none.
-    pub allowed_origins: Vec<String>,
-    /// `Host` values served; `None` serves any (a function URL routes by host already),
-    /// the local server keeps rmcp's loopback-only default against DNS rebinding.
-    pub allowed_hosts: Option<Vec<String>>,
-}
-
-impl Settings {
-    pub fn from_env() -> Settings {
-        let list = |name| {
-            std::env::var(name).ok().map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(String::from)
-                    .collect()
-            })
-        };
-        Settings {
-            allowed_origins: list("MCP_ALLOWED_ORIGINS").unwrap_or_default(),
-            allowed_hosts: list("MCP_ALLOWED_HOSTS"),
-        }
-    }
-}
 
 /// The endpoint, built once per cold start.
 pub struct Mcp {
@@ -70,15 +37,15 @@ pub struct Mcp {
 }
 
 impl Mcp {
-    pub fn new(app: Arc<App>, settings: Settings) -> Mcp {
+    pub fn new(app: Arc<App>) -> Mcp {
         let mut config = StreamableHttpServerConfig::default()
             .with_legacy_session_mode(false)
             .with_json_response(true)
             .with_sse_keep_alive(None)
             .with_max_request_body_bytes(MAX_BODY_BYTES)
-            .with_allowed_origins(settings.allowed_origins)
+            .with_allowed_origins(app.config.allowed_origins.clone())
             .enforce_origin_validation();
-        config = match settings.allowed_hosts {
+        config = match app.config.allowed_hosts.clone() {
             Some(hosts) => config.with_allowed_hosts(hosts),
             None => config.disable_allowed_hosts(),
         };
@@ -107,7 +74,7 @@ impl Mcp {
             .and_then(|m| m.get("id"))
             .cloned()
             .unwrap_or(Value::Null);
-        let now = OffsetDateTime::now_utc();
+        let now = Timestamp::now();
         let authenticated = match self.authenticate(&req, now).await {
             Ok(authenticated) => authenticated,
             Err(e) => return refusal(&e, id),
@@ -149,7 +116,7 @@ impl Mcp {
     async fn authenticate(
         &self,
         req: &Request,
-        now: OffsetDateTime,
+        now: Timestamp,
     ) -> Result<auth::Authenticated, Error> {
         let pepper = self.app.pepper.get().await?;
         let authorization = req
@@ -263,15 +230,10 @@ fn accept_json(headers: &mut http::HeaderMap) {
 
 /// A request refused before the protocol: 401 (token), 403 (API access), 503.
 fn refusal(err: &Error, id: Value) -> Response<Body> {
-    let code = match err {
-        Error::InvalidToken(_) => UNAUTHORIZED,
-        Error::ApiAccessDisabled => FORBIDDEN,
-        _ => UNAVAILABLE,
-    };
     if err.status().is_server_error() {
         tracing::error!(error = ?err, "MCP request refused");
     }
-    let mut response = rpc_error(err.status(), id, code, err.to_string());
+    let mut response = rpc_error(err.status(), id, err.rpc_code(), err.to_string());
     if err.status() == StatusCode::UNAUTHORIZED {
         // No resource_metadata: clients that see OAuth metadata drop the static header.
         response.headers_mut().insert(

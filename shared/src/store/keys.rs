@@ -19,9 +19,10 @@
 //! Query. Calls and usage live in partitions of their own: they grow with traffic, the
 //! account's partition does not.
 
-use crate::hashing::TokenHash;
-use crate::identity::AccountId;
-use crate::lifecycle::TokenId;
+use crate::model::credits::IdempotencyKey;
+use crate::model::hashing::TokenHash;
+use crate::model::ids::{AccountId, AgentId, CallId, CustomerId, TokenId, TransactionId};
+use crate::model::time::Timestamp;
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -51,29 +52,29 @@ pub const AGENT_PREFIX: &str = "AGENT#";
 pub const LEDGER_PREFIX: &str = "LEDGER#";
 pub const CALL_PREFIX: &str = "CALL#";
 
-pub fn customer(id: &str) -> String {
+pub fn customer(id: &CustomerId) -> String {
     format!("{CUSTOMER_PREFIX}{id}")
 }
 
-pub fn agent(id: &str) -> String {
+pub fn agent(id: &AgentId) -> String {
     format!("{AGENT_PREFIX}{id}")
 }
 
-pub fn ledger(id: &str) -> String {
+pub fn ledger(id: &TransactionId) -> String {
     format!("{LEDGER_PREFIX}{id}")
 }
 
-pub fn idempotency(key: &str) -> String {
-    format!("IDEMP#{key}")
+pub fn idempotency(key: &IdempotencyKey) -> String {
+    format!("IDEMP#{}", key.as_str())
 }
 
 pub fn calls(account: &AccountId) -> String {
     format!("CALLS#{account}")
 }
 
-/// `started_at` is RFC 3339 in UTC, so the keys sort in time order.
-pub fn call(started_at: &str, id: &str) -> String {
-    format!("{CALL_PREFIX}{started_at}#{id}")
+/// `started_at` as RFC 3339 in UTC, so the keys sort in time order.
+pub fn call(started_at: Timestamp, id: &CallId) -> String {
+    format!("{CALL_PREFIX}{}#{id}", started_at.rfc3339())
 }
 
 pub fn usage(account: &AccountId) -> String {
@@ -81,7 +82,7 @@ pub fn usage(account: &AccountId) -> String {
 }
 
 /// `date` is `YYYY-MM-DD`; a day's items sort together, days in order.
-pub fn usage_day(date: &str, agent: &str) -> String {
+pub fn usage_day(date: &str, agent: &AgentId) -> String {
     format!("DAY#{date}#AGENT#{agent}")
 }
 

@@ -6,39 +6,19 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
-use super::{internal, keys, n, s, unavailable, Item, ItemExt, Store};
+use super::item::{corrupt, flag, n, put_opt, s, time, Item, ItemExt};
+use super::{internal, keys, unavailable, Store, Written};
 use crate::error::Error;
-use crate::hashing::TokenHash;
-use crate::identity::AccountId;
-use crate::lifecycle::{TokenId, TokenRecord};
-use crate::scope::Scopes;
-
-/// What a token grants, as its lookup item says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant {
-    pub account: AccountId,
-    pub token_id: TokenId,
-    pub scopes: Scopes,
-    pub expires_at: Option<i64>,
-    pub revoked: bool,
-    pub last_used_at: Option<i64>,
-}
-
-pub enum Inserted {
-    Yes,
-    LimitReached,
-}
-
-pub enum Revoked {
-    Yes,
-    /// The item changed between our read and our write (revoked or retired meanwhile).
-    Raced,
-}
+use crate::model::hashing::TokenHash;
+use crate::model::ids::{AccountId, TokenId};
+use crate::model::scope::Scopes;
+use crate::model::time::Timestamp;
+use crate::model::tokens::{Grant, TokenRecord};
 
 impl Store {
     /// Writes a new token's two items and counts it, unless the account already has
-    /// `limit` counted tokens.
-    pub async fn insert_token(&self, record: &TokenRecord, limit: u32) -> Result<Inserted, Error> {
+    /// `limit` counted tokens (then [`Written::Refused`]).
+    pub async fn insert_token(&self, record: &TokenRecord, limit: u32) -> Result<Written, Error> {
         let pk = keys::account(&record.account);
         let counter = Update::builder()
             .table_name(&self.table)
@@ -59,7 +39,7 @@ impl Store {
             ("hint".into(), s(&record.hint)),
             ("created_by".into(), s(&record.created_by)),
             ("token_hash".into(), s(record.hash.as_str())),
-            ("counted".into(), AttributeValue::Bool(true)),
+            ("counted".into(), flag(true)),
         ]);
         let mut lookup = common_attributes(record);
         lookup.extend([
@@ -69,16 +49,12 @@ impl Store {
         ]);
         let items = vec![
             TransactWriteItem::builder().update(counter).build(),
-            TransactWriteItem::builder()
-                .put(self.create_op(meta)?)
-                .build(),
-            TransactWriteItem::builder()
-                .put(self.create_op(lookup)?)
-                .build(),
+            self.create_op(meta)?,
+            self.create_op(lookup)?,
         ];
         match self.transact(items).await? {
-            None => Ok(Inserted::Yes),
-            Some(0) => Ok(Inserted::LimitReached),
+            None => Ok(Written::Yes),
+            Some(0) => Ok(Written::Refused),
             // A 238-bit token or a ULID colliding is not going to happen; if it does, say so.
             Some(_) => Err(internal(Collision)),
         }
@@ -93,17 +69,14 @@ impl Store {
         else {
             return Ok(None);
         };
-        let account = item.string("account")?;
-        let token_id = item.string("token_id")?;
         Ok(Some(Grant {
-            account: AccountId::parse(&account)
-                .ok_or_else(|| internal(super::CorruptItem("account".into())))?,
-            token_id: TokenId::parse(&token_id)
-                .ok_or_else(|| internal(super::CorruptItem("token_id".into())))?,
+            account: item.parsed("account", AccountId::parse)?,
+            token_id: item.parsed("token_id", TokenId::parse)?,
+            hash: hash.clone(),
             scopes: Scopes::parse(item.strings("scopes")).map_err(internal)?,
-            expires_at: item.opt_int("expires_at"),
+            expires_at: item.opt_time("expires_at"),
             revoked: item.flag("revoked"),
-            last_used_at: item.opt_int("last_used_at"),
+            last_used_at: item.opt_time("last_used_at"),
         }))
     }
 
@@ -112,18 +85,17 @@ impl Store {
     pub async fn touch_token(
         &self,
         grant: &Grant,
-        hash: &TokenHash,
-        now: i64,
-        stale_before: i64,
+        now: Timestamp,
+        stale_before: Timestamp,
     ) -> Result<(), Error> {
         let lookup = Update::builder()
             .table_name(&self.table)
-            .key(keys::PK, s(keys::token_hash(hash)))
+            .key(keys::PK, s(keys::token_hash(&grant.hash)))
             .key(keys::SK, s(keys::TOKEN_HASH_SK))
             .update_expression("SET last_used_at = :now")
             .condition_expression("attribute_exists(PK) AND (attribute_not_exists(last_used_at) OR last_used_at < :stale)")
-            .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":stale", n(stale_before))
+            .expression_attribute_values(":now", time(now))
+            .expression_attribute_values(":stale", time(stale_before))
             .build()
             .map_err(internal)?;
         let meta = Update::builder()
@@ -132,7 +104,7 @@ impl Store {
             .key(keys::SK, s(keys::token(&grant.token_id)))
             .update_expression("SET last_used_at = :now")
             .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":now", time(now))
             .build()
             .map_err(internal)?;
         let items = vec![
@@ -148,56 +120,42 @@ impl Store {
     pub async fn list_tokens(
         &self,
         account: &AccountId,
-        limit: usize,
+        size: usize,
         after: Option<&TokenId>,
     ) -> Result<(Vec<TokenRecord>, bool), Error> {
-        let after = after.map(keys::token);
-        let pk = keys::account(account);
-        let (items, more) = self
-            .page(
-                &pk,
-                keys::TOKEN_PREFIX,
-                true,
-                limit,
-                after.as_deref(),
-                |_| true,
-            )
-            .await?;
-        let records = items
-            .iter()
-            .map(|item| record_from_item(account, item))
-            .collect::<Result<_, _>>()?;
-        Ok((records, more))
+        self.page(
+            &keys::account(account),
+            keys::TOKEN_PREFIX,
+            true,
+            size,
+            after.map(keys::token),
+            |item| record_from_item(account, item),
+            |_| true,
+        )
+        .await
     }
 
-    pub async fn get_token(
+    pub async fn token(
         &self,
         account: &AccountId,
         id: &TokenId,
     ) -> Result<Option<TokenRecord>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::account(account)))
-            .key(keys::SK, s(keys::token(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        out.item
+        self.get(keys::account(account), keys::token(id))
+            .await?
             .map(|item| record_from_item(account, &item))
             .transpose()
     }
 
     /// Marks both items revoked and, if the token still counted, frees its place. The
     /// condition on the metadata makes a concurrent second revoke a no-op, not a double count.
+    /// [`Written::Refused`] when the item changed since it was read (revoked or retired
+    /// meanwhile).
     pub async fn revoke_token(
         &self,
         record: &TokenRecord,
         by: &str,
-        now: i64,
-    ) -> Result<Revoked, Error> {
+        now: Timestamp,
+    ) -> Result<Written, Error> {
         let pk = keys::account(&record.account);
         let counted = if record.counted {
             " AND counted = :true"
@@ -214,9 +172,9 @@ impl Store {
             .condition_expression(format!(
                 "attribute_exists(PK) AND revoked = :false{counted}"
             ))
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .expression_attribute_values(":false", AttributeValue::Bool(false))
-            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":true", flag(true))
+            .expression_attribute_values(":false", flag(false))
+            .expression_attribute_values(":now", time(now))
             .expression_attribute_values(":by", s(by))
             .build()
             .map_err(internal)?;
@@ -225,8 +183,8 @@ impl Store {
             .key(keys::PK, s(keys::token_hash(&record.hash)))
             .key(keys::SK, s(keys::TOKEN_HASH_SK))
             .update_expression("SET revoked = :true, revoked_at = :now")
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":true", flag(true))
+            .expression_attribute_values(":now", time(now))
             .build()
             .map_err(internal)?;
         let mut items = vec![
@@ -241,14 +199,14 @@ impl Store {
             );
         }
         Ok(match self.transact(items).await? {
-            None => Revoked::Yes,
-            Some(_) => Revoked::Raced,
+            None => Written::Yes,
+            Some(_) => Written::Refused,
         })
     }
 
     /// Stops counting the account's expired tokens against the limit; returns how many
     /// places were freed. Runs only when the limit is reached, so its Query is rare.
-    pub async fn retire_expired(&self, account: &AccountId, now: i64) -> Result<u32, Error> {
+    pub async fn retire_expired(&self, account: &AccountId, now: Timestamp) -> Result<u32, Error> {
         let pk = keys::account(account);
         let expired = self
             .client
@@ -259,8 +217,8 @@ impl Store {
             .projection_expression("SK")
             .expression_attribute_values(":pk", s(&pk))
             .expression_attribute_values(":prefix", s(keys::TOKEN_PREFIX))
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":true", flag(true))
+            .expression_attribute_values(":now", time(now))
             .consistent_read(true)
             .into_paginator()
             .items()
@@ -276,8 +234,8 @@ impl Store {
                 .key(keys::SK, s(item.string(keys::SK)?))
                 .update_expression("SET counted = :false")
                 .condition_expression("counted = :true")
-                .expression_attribute_values(":true", AttributeValue::Bool(true))
-                .expression_attribute_values(":false", AttributeValue::Bool(false))
+                .expression_attribute_values(":true", flag(true))
+                .expression_attribute_values(":false", flag(false))
                 .build()
                 .map_err(internal)?;
             let items = vec![
@@ -318,28 +276,26 @@ fn common_attributes(record: &TokenRecord) -> Item {
             "scopes".into(),
             AttributeValue::L(record.scopes.iter().map(|sc| s(sc.as_str())).collect()),
         ),
-        ("created_at".into(), n(record.created_at)),
-        ("revoked".into(), AttributeValue::Bool(false)),
+        ("created_at".into(), time(record.created_at)),
+        ("revoked".into(), flag(false)),
     ]);
-    if let Some(expires_at) = record.expires_at {
-        item.insert("expires_at".into(), n(expires_at));
-    }
+    put_opt(&mut item, "expires_at", record.expires_at.map(time));
     item
 }
 
+/// The token's metadata item, as a record.
 fn record_from_item(account: &AccountId, item: &Item) -> Result<TokenRecord, Error> {
-    let id = item.string("token_id")?;
     Ok(TokenRecord {
-        id: TokenId::parse(&id).ok_or_else(|| internal(super::CorruptItem("token_id".into())))?,
+        id: item.parsed("token_id", TokenId::parse)?,
         account: account.clone(),
         name: item.string("name")?,
         hint: item.string("hint")?,
-        scopes: Scopes::parse(item.strings("scopes")).map_err(internal)?,
+        scopes: Scopes::parse(item.strings("scopes")).map_err(|_| corrupt("scopes"))?,
         created_by: item.string("created_by")?,
-        created_at: item.int("created_at")?,
-        expires_at: item.opt_int("expires_at"),
-        last_used_at: item.opt_int("last_used_at"),
-        revoked_at: item.opt_int("revoked_at"),
+        created_at: item.time("created_at")?,
+        expires_at: item.opt_time("expires_at"),
+        last_used_at: item.opt_time("last_used_at"),
+        revoked_at: item.opt_time("revoked_at"),
         hash: TokenHash::from_stored(item.string("token_hash")?),
         counted: item.flag("counted"),
     })

@@ -1,13 +1,18 @@
-use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::CallToolResult;
-use rmcp::{tool, tool_router, ErrorData as McpError};
+//! The agents toolset: the AI voice agents that answer customers' calls.
+
+use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use time::OffsetDateTime;
 
-use super::{answer, Tools};
-use crate::auth::Caller;
-use crate::domain::agents::{self, AgentFields, AgentStatus};
+use super::{needs, Tools};
+use crate::error::Error;
+use crate::mcp::auth::Caller;
+use crate::model::agents::{Agent, AgentFields, AgentStatus, Language, Voice};
+use crate::model::page::{Page, PageRequest};
+use crate::model::scope::Scope;
+use crate::model::time::Timestamp;
+use crate::rules::agents;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListAgents {
@@ -33,10 +38,10 @@ pub struct CreateAgent {
     pub customer_id: String,
     /// The agent's name, 1 to 100 characters, e.g. "Sofia — Reception".
     pub name: String,
-    /// The voice: aria, atlas, ember, juniper, nova, orion, sage or willow.
-    pub voice: String,
-    /// The language as a BCP 47 tag: en-US, en-GB, en-AU, es-ES, es-MX, fr-FR, de-DE, it-IT, pt-BR or nl-NL.
-    pub language: String,
+    /// The voice the agent speaks with.
+    pub voice: Voice,
+    /// The language the agent speaks, as a BCP 47 tag.
+    pub language: Language,
     /// The instructions the agent follows on calls, up to 8000 characters.
     pub prompt: String,
     /// `active` (default) takes calls; `draft` or `paused` do not.
@@ -49,10 +54,10 @@ pub struct UpdateAgent {
     pub agent_id: String,
     /// New name.
     pub name: Option<String>,
-    /// New voice: aria, atlas, ember, juniper, nova, orion, sage or willow.
-    pub voice: Option<String>,
-    /// New language (BCP 47, e.g. en-US).
-    pub language: Option<String>,
+    /// New voice.
+    pub voice: Option<Voice>,
+    /// New language (BCP 47).
+    pub language: Option<Language>,
     /// New instructions, replacing the old ones.
     pub prompt: Option<String>,
     /// `active` takes calls; `paused` or `draft` stop it.
@@ -64,46 +69,59 @@ impl Tools {
     /// List the account's AI voice agents, optionally only one customer's or one status,
     /// with their voice, language, prompt and status. Paginated: pass next_cursor back as
     /// cursor.
-    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
+    #[tool(
+        meta = needs(Scope::AgentsRead),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
     async fn list_agents(
         &self,
         caller: Caller,
         Parameters(p): Parameters<ListAgents>,
-    ) -> Result<CallToolResult, McpError> {
+    ) -> Result<Json<Page<Agent>>, Error> {
+        let request = PageRequest {
+            limit: p.limit,
+            cursor: p.cursor,
+        };
         let page = agents::list(
             &self.app.store,
             self.pepper()?,
             &caller.account,
             p.customer_id.as_deref(),
             p.status,
-            p.limit,
-            p.cursor.as_deref(),
+            &request,
         );
-        answer(page.await)
+        page.await.map(Json)
     }
 
     /// One voice agent by id, with its full prompt.
-    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
+    #[tool(
+        meta = needs(Scope::AgentsRead),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
     async fn get_agent(
         &self,
         caller: Caller,
         Parameters(p): Parameters<AgentId>,
-    ) -> Result<CallToolResult, McpError> {
-        answer(agents::get(&self.app.store, &caller.account, &p.agent_id).await)
+    ) -> Result<Json<Agent>, Error> {
+        let agent = agents::get(&self.app.store, &caller.account, &p.agent_id);
+        agent.await.map(Json)
     }
 
     /// Create an AI voice agent for a customer: its name, voice, language and prompt.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(
+        meta = needs(Scope::AgentsWrite),
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
     async fn create_agent(
         &self,
         caller: Caller,
         Parameters(p): Parameters<CreateAgent>,
-    ) -> Result<CallToolResult, McpError> {
+    ) -> Result<Json<Agent>, Error> {
         let fields = AgentFields {
             name: Some(p.name),
             voice: Some(p.voice),
@@ -111,31 +129,32 @@ impl Tools {
             prompt: Some(p.prompt),
             status: p.status,
         };
-        answer(
-            agents::create(
-                &self.app.store,
-                &caller.account,
-                &p.customer_id,
-                fields,
-                OffsetDateTime::now_utc(),
-            )
-            .await,
-        )
+        let agent = agents::create(
+            &self.app.store,
+            &caller.account,
+            &p.customer_id,
+            fields,
+            Timestamp::now(),
+        );
+        agent.await.map(Json)
     }
 
     /// Change an agent's name, voice, language, prompt or status (pause or resume it).
     /// Only the given fields change.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        meta = needs(Scope::AgentsWrite),
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn update_agent(
         &self,
         caller: Caller,
         Parameters(p): Parameters<UpdateAgent>,
-    ) -> Result<CallToolResult, McpError> {
+    ) -> Result<Json<Agent>, Error> {
         let fields = AgentFields {
             name: p.name,
             voice: p.voice,
@@ -143,15 +162,13 @@ impl Tools {
             prompt: p.prompt,
             status: p.status,
         };
-        answer(
-            agents::update(
-                &self.app.store,
-                &caller.account,
-                &p.agent_id,
-                fields,
-                OffsetDateTime::now_utc(),
-            )
-            .await,
-        )
+        let agent = agents::update(
+            &self.app.store,
+            &caller.account,
+            &p.agent_id,
+            fields,
+            Timestamp::now(),
+        );
+        agent.await.map(Json)
     }
 }

@@ -1,14 +1,17 @@
-use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::CallToolResult;
-use rmcp::{tool, tool_router, ErrorData as McpError};
-use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::json;
-use time::OffsetDateTime;
+//! The analytics toolset: usage over a date range, and the latest calls.
 
-use super::{answer, Tools};
-use crate::auth::Caller;
-use crate::domain::analytics::{self, GroupBy};
+use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::{tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{needs, Tools};
+use crate::error::Error;
+use crate::mcp::auth::Caller;
+use crate::model::calls::{Call, DateRange, GroupBy, Usage};
+use crate::model::scope::Scope;
+use crate::model::time::Timestamp;
+use crate::rules::analytics::{self, CallFilter};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct UsageQuery {
@@ -34,52 +37,55 @@ pub struct RecentCalls {
     pub agent_id: Option<String>,
 }
 
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Calls {
+    /// Newest first.
+    pub calls: Vec<Call>,
+}
+
 #[tool_router(router = analytics_tools, vis = "pub(super)")]
 impl Tools {
     /// Call analytics over a date range: number of calls, minutes, credits used and success
     /// rate (completed or transferred calls ÷ all calls), in total and grouped by day, agent
     /// or customer. The answer states the range it covers. Use it for questions like "how
     /// many calls did my agents take last week?".
-    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
+    #[tool(
+        meta = needs(Scope::AnalyticsRead),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
     async fn get_usage_analytics(
         &self,
         caller: Caller,
         Parameters(p): Parameters<UsageQuery>,
-    ) -> Result<CallToolResult, McpError> {
-        let today = OffsetDateTime::now_utc().date();
-        let usage = async {
-            let range =
-                analytics::date_range(p.start_date.as_deref(), p.end_date.as_deref(), today)?;
-            let group_by = p.group_by.unwrap_or(GroupBy::Day);
-            analytics::usage(
-                &self.app.store,
-                &caller.account,
-                range,
-                group_by,
-                p.customer_id.as_deref(),
-                p.agent_id.as_deref(),
-            )
-            .await
+    ) -> Result<Json<Usage>, Error> {
+        let today = Timestamp::now().date();
+        let range = DateRange::parse(p.start_date.as_deref(), p.end_date.as_deref(), today)?;
+        let filter = CallFilter {
+            customer_id: p.customer_id.as_deref(),
+            agent_id: p.agent_id.as_deref(),
         };
-        answer(usage.await)
+        let group_by = p.group_by.unwrap_or_default();
+        let usage = analytics::usage(&self.app.store, &caller.account, range, group_by, filter);
+        usage.await.map(Json)
     }
 
     /// The most recent calls, newest first: when, which agent and customer, duration,
     /// outcome (completed, transferred, voicemail, no_answer, failed), credits used and a
     /// one-line summary.
-    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
+    #[tool(
+        meta = needs(Scope::AnalyticsRead),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
     async fn list_recent_calls(
         &self,
         caller: Caller,
         Parameters(p): Parameters<RecentCalls>,
-    ) -> Result<CallToolResult, McpError> {
-        let calls = analytics::recent_calls(
-            &self.app.store,
-            &caller.account,
-            p.limit,
-            p.customer_id.as_deref(),
-            p.agent_id.as_deref(),
-        );
-        answer(calls.await.map(|calls| json!({ "calls": calls })))
+    ) -> Result<Json<Calls>, Error> {
+        let filter = CallFilter {
+            customer_id: p.customer_id.as_deref(),
+            agent_id: p.agent_id.as_deref(),
+        };
+        let calls = analytics::recent_calls(&self.app.store, &caller.account, p.limit, filter);
+        calls.await.map(|calls| Json(Calls { calls }))
     }
 }

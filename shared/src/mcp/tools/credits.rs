@@ -1,13 +1,18 @@
-use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::CallToolResult;
-use rmcp::{tool, tool_router, ErrorData as McpError};
+//! The credits toolset: the pool, balances, allocations and the ledger.
+
+use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use time::OffsetDateTime;
 
-use super::{answer, Tools};
-use crate::auth::Caller;
-use crate::domain::credits;
+use super::{needs, Tools};
+use crate::error::Error;
+use crate::mcp::auth::Caller;
+use crate::model::credits::{Allocation, Balances, Transaction};
+use crate::model::page::{Page, PageRequest};
+use crate::model::scope::Scope;
+use crate::model::time::Timestamp;
+use crate::rules::credits::{self, AllocationRequest};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct AllocateCredits {
@@ -36,55 +41,72 @@ pub struct ListTransactions {
 impl Tools {
     /// Credit balances: the account's pool (bought, not yet allocated), the total allocated,
     /// and each customer's balance. Calls consume one credit per started minute.
-    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
-    async fn get_credit_balances(&self, caller: Caller) -> Result<CallToolResult, McpError> {
-        answer(credits::balances(&self.app.store, &caller.account).await)
+    #[tool(
+        meta = needs(Scope::CreditsRead),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn get_credit_balances(&self, caller: Caller) -> Result<Json<Balances>, Error> {
+        credits::balances(&self.app.store, &caller.account)
+            .await
+            .map(Json)
     }
 
     /// Move credits from the account's pool to a customer, atomically. Fails without
     /// change if the pool has too few credits. Give a fresh idempotency_key per allocation;
     /// repeating a call with the same key is safe and allocates only once.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        meta = needs(Scope::CreditsWrite),
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn allocate_credits(
         &self,
         caller: Caller,
         Parameters(p): Parameters<AllocateCredits>,
-    ) -> Result<CallToolResult, McpError> {
+    ) -> Result<Json<Allocation>, Error> {
+        let request = AllocationRequest {
+            customer_id: &p.customer_id,
+            amount: p.amount,
+            idempotency_key: &p.idempotency_key,
+            note: p.note.as_deref(),
+        };
         let allocation = credits::allocate(
             &self.app.store,
             &caller.account,
             caller.token_id.as_str(),
-            &p.customer_id,
-            p.amount,
-            &p.idempotency_key,
-            p.note.as_deref(),
-            OffsetDateTime::now_utc(),
+            request,
+            Timestamp::now(),
         );
-        answer(allocation.await)
+        allocation.await.map(Json)
     }
 
     /// The credit ledger, newest first: purchases into the pool, allocations to customers
     /// and usage, each with the balances after it. Paginated: pass next_cursor back as
     /// cursor.
-    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
+    #[tool(
+        meta = needs(Scope::CreditsRead),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
     async fn list_credit_transactions(
         &self,
         caller: Caller,
         Parameters(p): Parameters<ListTransactions>,
-    ) -> Result<CallToolResult, McpError> {
+    ) -> Result<Json<Page<Transaction>>, Error> {
+        let request = PageRequest {
+            limit: p.limit,
+            cursor: p.cursor,
+        };
         let page = credits::transactions(
             &self.app.store,
             self.pepper()?,
             &caller.account,
             p.customer_id.as_deref(),
-            p.limit,
-            p.cursor.as_deref(),
+            &request,
         );
-        answer(page.await)
+        page.await.map(Json)
     }
 }

@@ -1,13 +1,18 @@
-use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::CallToolResult;
-use rmcp::{tool, tool_router, ErrorData as McpError};
+//! The customers toolset: the agency's clients.
+
+use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use time::OffsetDateTime;
 
-use super::{answer, Tools};
-use crate::auth::Caller;
-use crate::domain::customers::{self, CustomerFields, CustomerStatus};
+use super::{needs, Tools};
+use crate::error::Error;
+use crate::mcp::auth::Caller;
+use crate::model::customers::{Customer, CustomerFields, CustomerStatus};
+use crate::model::page::{Page, PageRequest};
+use crate::model::scope::Scope;
+use crate::model::time::Timestamp;
+use crate::rules::customers;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListCustomers {
@@ -53,91 +58,99 @@ pub struct UpdateCustomer {
 impl Tools {
     /// List the account's customers (the agency's clients), oldest first, with their
     /// status and credit balance. Paginated: pass next_cursor back as cursor.
-    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
+    #[tool(
+        meta = needs(Scope::CustomersRead),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
     async fn list_customers(
         &self,
         caller: Caller,
         Parameters(p): Parameters<ListCustomers>,
-    ) -> Result<CallToolResult, McpError> {
+    ) -> Result<Json<Page<Customer>>, Error> {
+        let request = PageRequest {
+            limit: p.limit,
+            cursor: p.cursor,
+        };
         let page = customers::list(
             &self.app.store,
             self.pepper()?,
             &caller.account,
             p.status,
-            p.limit,
-            p.cursor.as_deref(),
+            &request,
         );
-        answer(page.await)
+        page.await.map(Json)
     }
 
     /// One customer by id: name, contact details, status and credit balance.
-    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
+    #[tool(
+        meta = needs(Scope::CustomersRead),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
     async fn get_customer(
         &self,
         caller: Caller,
         Parameters(p): Parameters<CustomerId>,
-    ) -> Result<CallToolResult, McpError> {
-        answer(customers::get(&self.app.store, &caller.account, &p.customer_id).await)
+    ) -> Result<Json<Customer>, Error> {
+        let customer = customers::get(&self.app.store, &caller.account, &p.customer_id);
+        customer.await.map(Json)
     }
 
     /// Add a customer to the account. It starts active, with no credits: use
     /// allocate_credits to give it some.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(
+        meta = needs(Scope::CustomersWrite),
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
     async fn create_customer(
         &self,
         caller: Caller,
         Parameters(p): Parameters<CreateCustomer>,
-    ) -> Result<CallToolResult, McpError> {
+    ) -> Result<Json<Customer>, Error> {
         let fields = CustomerFields {
             name: Some(p.name),
             email: p.email,
             phone: p.phone,
             status: None,
         };
-        answer(
-            customers::create(
-                &self.app.store,
-                &caller.account,
-                fields,
-                OffsetDateTime::now_utc(),
-            )
-            .await,
-        )
+        let customer =
+            customers::create(&self.app.store, &caller.account, fields, Timestamp::now());
+        customer.await.map(Json)
     }
 
     /// Change a customer's name, contact details or status. Set status to `paused` to stop
     /// all its agents from taking calls, `active` to resume. Only the given fields change.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        meta = needs(Scope::CustomersWrite),
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn update_customer(
         &self,
         caller: Caller,
         Parameters(p): Parameters<UpdateCustomer>,
-    ) -> Result<CallToolResult, McpError> {
+    ) -> Result<Json<Customer>, Error> {
         let fields = CustomerFields {
             name: p.name,
             email: p.email,
             phone: p.phone,
             status: p.status,
         };
-        answer(
-            customers::update(
-                &self.app.store,
-                &caller.account,
-                &p.customer_id,
-                fields,
-                OffsetDateTime::now_utc(),
-            )
-            .await,
-        )
+        let customer = customers::update(
+            &self.app.store,
+            &caller.account,
+            &p.customer_id,
+            fields,
+            Timestamp::now(),
+        );
+        customer.await.map(Json)
     }
 }

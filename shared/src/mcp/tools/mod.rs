@@ -1,8 +1,9 @@
 //! The MCP tools over the account's data. Each tool is scoped to the caller's account and
-//! needs one scope; `tools/list` shows only the tools the token's scopes allow and
-//! `tools/call` refuses the others. Domain failures (unknown customer, not enough credits,
-//! invalid input) are tool results with `isError: true`; failures of the service itself
-//! are JSON-RPC errors.
+//! declares, where it is defined, the scope it needs (`meta = needs(Scope::…)`; none for
+//! `get_account`); `tools/list` shows only the tools the token's scopes allow and
+//! `tools/call` refuses the others. Each returns `Result<Json<T>, Error>`: `T` gives the
+//! tool its output schema, and [`Error::is_callers`] decides whether a failure is a tool
+//! result with `isError: true` the model can act on, or a JSON-RPC error.
 
 mod account;
 mod agents;
@@ -14,50 +15,40 @@ use std::sync::Arc;
 
 use rmcp::handler::server::common::{AsRequestContext, FromContextPart};
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::handler::server::tool::{IntoCallToolResult, ToolCallContext};
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ListToolsResult,
-    PaginatedRequestParams, ProtocolVersion, ResultType,
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, JsonObject,
+    ListToolsResult, MetaObject, PaginatedRequestParams, ProtocolVersion, ResultType, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{tool_handler, ErrorData as McpError, RoleServer, ServerHandler};
-use serde::Serialize;
 use serde_json::json;
 
+use super::auth::Caller;
 use crate::app::App;
-use crate::auth::Caller;
 use crate::error::Error;
-use crate::scope::Scope;
+use crate::model::hashing::Pepper;
+use crate::model::scope::Scope;
 
 const INSTRUCTIONS: &str = "Tools for a Knotie AI Pro agency account: its customers (the agency's clients), \
 the AI voice agents that answer their calls, the credits calls consume (a pool the agency buys, allocated to \
 customers), and analytics over the calls. Ids look like cus_…, agt_…, txn_…; list tools return them. Dates \
 are YYYY-MM-DD in UTC.";
 
-/// Every tool and the scope it needs; get_account, which only describes the account
-/// and the token itself, is open to any token.
-const REQUIRED_SCOPES: [(&str, Option<Scope>); 14] = [
-    ("get_account", None),
-    ("list_customers", Some(Scope::CustomersRead)),
-    ("get_customer", Some(Scope::CustomersRead)),
-    ("create_customer", Some(Scope::CustomersWrite)),
-    ("update_customer", Some(Scope::CustomersWrite)),
-    ("list_agents", Some(Scope::AgentsRead)),
-    ("get_agent", Some(Scope::AgentsRead)),
-    ("create_agent", Some(Scope::AgentsWrite)),
-    ("update_agent", Some(Scope::AgentsWrite)),
-    ("get_credit_balances", Some(Scope::CreditsRead)),
-    ("list_credit_transactions", Some(Scope::CreditsRead)),
-    ("allocate_credits", Some(Scope::CreditsWrite)),
-    ("get_usage_analytics", Some(Scope::AnalyticsRead)),
-    ("list_recent_calls", Some(Scope::AnalyticsRead)),
-];
+/// The `_meta` key under which a tool declares the scope it needs.
+const SCOPE_KEY: &str = "ai.knotie/scope";
 
-fn required_scope(tool: &str) -> Option<Scope> {
-    REQUIRED_SCOPES
-        .iter()
-        .find(|(name, _)| *name == tool)
-        .and_then(|(_, scope)| *scope)
+/// A tool's declaration that it needs `scope`: `#[tool(meta = needs(Scope::…))]`.
+fn needs(scope: Scope) -> MetaObject {
+    let mut meta = JsonObject::new();
+    meta.insert(SCOPE_KEY.into(), scope.as_str().into());
+    MetaObject(meta)
+}
+
+/// The scope a tool declared; `None` for a tool open to every token.
+fn required_scope(tool: &Tool) -> Option<Scope> {
+    let meta = tool.meta.as_ref()?;
+    meta.0.get(SCOPE_KEY)?.as_str()?.parse().ok()
 }
 
 /// The tool handler rmcp instantiates per request: cheap to clone.
@@ -69,23 +60,27 @@ pub struct Tools {
 
 impl Tools {
     pub fn new(app: Arc<App>) -> Tools {
-        let router = Self::account_tools()
-            + Self::customer_tools()
-            + Self::agent_tools()
-            + Self::credit_tools()
-            + Self::analytics_tools();
         Tools {
             app,
-            router: Arc::new(router),
+            router: Arc::new(Self::router()),
         }
     }
 
-    fn pepper(&self) -> Result<&crate::hashing::Pepper, McpError> {
+    /// Every tool, from each toolset.
+    pub fn router() -> ToolRouter<Tools> {
+        Self::account_tools()
+            + Self::customer_tools()
+            + Self::agent_tools()
+            + Self::credit_tools()
+            + Self::analytics_tools()
+    }
+
+    fn pepper(&self) -> Result<&Pepper, Error> {
         // The transport layer loaded it to authenticate this very request.
         self.app
             .pepper
             .try_loaded()
-            .ok_or_else(|| McpError::internal_error("the pepper is not loaded", None))
+            .ok_or_else(|| Error::Internal("the pepper is not loaded".into()))
     }
 }
 
@@ -111,7 +106,7 @@ impl ServerHandler for Tools {
             .router
             .list_all()
             .into_iter()
-            .filter(|t| required_scope(&t.name).is_none_or(|s| caller.may(s)))
+            .filter(|t| required_scope(t).is_none_or(|s| caller.may(s)))
             .collect();
         let modern = context
             .protocol_version()
@@ -133,7 +128,8 @@ impl ServerHandler for Tools {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let caller = caller_of(&context)?;
-        if let Some(scope) = required_scope(&request.name).filter(|s| !caller.may(*s)) {
+        let scope = self.router.get(&request.name).and_then(required_scope);
+        if let Some(scope) = scope.filter(|s| !caller.may(*s)) {
             return Err(McpError::invalid_params(
                 format!(
                     "the tool {} needs the {scope} scope, which this token does not have",
@@ -164,27 +160,17 @@ impl<C: AsRequestContext> FromContextPart<C> for Caller {
     }
 }
 
-/// A domain result as a tool result: the value as `structuredContent` plus its JSON as
-/// text; the caller's mistakes as `isError` results the model can act on; the service's
-/// own failures as JSON-RPC errors.
-fn answer<T: Serialize>(result: Result<T, Error>) -> Result<CallToolResult, McpError> {
-    match result {
-        Ok(value) => {
-            let value = serde_json::to_value(value)
-                .map_err(|e| McpError::internal_error(e.to_string(), None))?;
-            Ok(CallToolResult::structured(value))
-        }
-        Err(
-            e @ (Error::BadRequest { .. }
-            | Error::NotFound { .. }
-            | Error::InsufficientCredits { .. }
-            | Error::Conflict { .. }),
-        ) => Ok(CallToolResult::structured_error(
-            json!({ "error": { "code": e.code(), "message": e.to_string() } }),
-        )),
-        Err(e) => {
-            tracing::error!(error = ?e, "tool failed");
-            Err(McpError::internal_error(e.to_string(), None))
+/// A failed tool call: the caller's mistake (unknown customer, not enough credits,
+/// invalid input) as a tool result with `isError: true` and a message the model can act
+/// on; the service's own failure as a JSON-RPC error.
+impl IntoCallToolResult for Error {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, McpError> {
+        if self.is_callers() {
+            let error = json!({ "error": { "code": self.code(), "message": self.to_string() } });
+            Ok(CallToolResult::structured_error(error).into())
+        } else {
+            tracing::error!(error = ?self, "tool failed");
+            Err(McpError::internal_error(self.to_string(), None))
         }
     }
 }
@@ -193,24 +179,62 @@ fn answer<T: Serialize>(result: Result<T, Error>) -> Result<CallToolResult, McpE
 mod tests {
     use super::*;
 
+    /// What models see of every tool, one file each under `tools/snapshots/`, as
+    /// github-mcp-server keeps its `__toolsnaps__`: a change to a name, description,
+    /// schema or annotation fails here until the snapshot is updated on purpose
+    /// (`UPDATE_TOOLSNAPS=1 cargo test -p knotie --features mcp`) and reviewed in the diff.
     #[test]
-    fn every_tool_is_in_the_scope_table_and_under_cursors_limit_of_40() {
-        let router = Tools::account_tools()
-            + Tools::customer_tools()
-            + Tools::agent_tools()
-            + Tools::credit_tools()
-            + Tools::analytics_tools();
-        let names: Vec<String> = router
-            .list_all()
-            .into_iter()
-            .map(|t| t.name.to_string())
+    fn every_tool_matches_its_snapshot() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/mcp/tools/snapshots");
+        let update = std::env::var_os("UPDATE_TOOLSNAPS").is_some();
+        let mut names = Vec::new();
+        for tool in Tools::router().list_all() {
+            let path = dir.join(format!("{}.json", tool.name));
+            let shown = serde_json::to_string_pretty(&tool).unwrap() + "\n";
+            if update {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, &shown).unwrap();
+            }
+            let snapshot = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+                panic!("no snapshot of {}: run with UPDATE_TOOLSNAPS=1", tool.name)
+            });
+            assert_eq!(
+                shown, snapshot,
+                "{} changed: review, then UPDATE_TOOLSNAPS=1",
+                tool.name
+            );
+            names.push(format!("{}.json", tool.name));
+        }
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert!(names.len() < 40);
-        assert_eq!(names.len(), REQUIRED_SCOPES.len());
-        for name in &names {
+        files.sort();
+        names.sort();
+        assert_eq!(files, names, "a snapshot without a tool, or the reverse");
+    }
+
+    #[test]
+    fn every_tool_but_get_account_declares_a_scope_and_an_output_schema() {
+        let tools = Tools::router().list_all();
+        // Cursor stops offering tools past 40.
+        assert!(tools.len() < 40);
+        for tool in &tools {
+            assert_eq!(
+                required_scope(tool).is_none(),
+                tool.name == "get_account",
+                "{}",
+                tool.name
+            );
             assert!(
-                REQUIRED_SCOPES.iter().any(|(n, _)| n == name),
-                "{name} has no scope entry"
+                tool.output_schema.is_some(),
+                "{} has no output schema",
+                tool.name
+            );
+            assert!(
+                tool.annotations.is_some(),
+                "{} has no annotations",
+                tool.name
             );
         }
     }

@@ -1,20 +1,27 @@
 //! The management API: one function per route, each turning an API Gateway request into
-//! a call of [`lifecycle`](crate::lifecycle) and its result into JSON. Errors become
-//! responses here, in one place.
+//! a call of [`rules::lifecycle`](crate::rules::lifecycle) and its result into JSON. Errors
+//! become responses here, in one place.
+//!
+//! - [`identity`]: the caller, from the JWT authorizer's claims;
+//! - [`client_configs`]: the ready-to-paste MCP client configurations of a new token.
+
+pub mod client_configs;
+pub mod identity;
 
 use std::convert::Infallible;
 
 use http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 
 use crate::app::App;
-use crate::client_configs::client_configs;
-use crate::domain::rfc3339;
 use crate::error::Error;
-use crate::identity::Identity;
-use crate::lifecycle::{self, NewToken, TokenRecord};
+use crate::model::account::Identity;
+use crate::model::page::PageRequest;
+use crate::model::time::Timestamp;
+use crate::model::tokens::{NewToken, TokenRecord, LISTING};
+use crate::rules::lifecycle;
+use client_configs::client_configs;
 
 /// Management requests are small JSON documents; anything bigger is a mistake.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -37,7 +44,7 @@ pub async fn generate(app: &App, req: Request) -> Result<Response<Body>, Infalli
                 .as_deref()
                 .ok_or_else(|| Error::Internal("MCP_URL is not set".into()))?;
             let pepper = app.pepper.get().await?;
-            let now = OffsetDateTime::now_utc();
+            let now = Timestamp::now();
             let generated = lifecycle::generate(&app.store, pepper, &identity, new, now).await?;
             let record = &generated.record;
             tracing::info!(account = %identity.account, token_id = %record.id, "token generated");
@@ -47,8 +54,8 @@ pub async fn generate(app: &App, req: Request) -> Result<Response<Body>, Infalli
                 "token": generated.token.expose(),
                 "hint": record.hint,
                 "scopes": record.scopes.to_strings(),
-                "created_at": timestamp(Some(record.created_at)),
-                "expires_at": timestamp(record.expires_at),
+                "created_at": record.created_at,
+                "expires_at": record.expires_at,
                 "client_configs": client_configs(mcp_url, &generated.token),
             });
             if let Some(warning) = generated.warning {
@@ -67,17 +74,14 @@ pub async fn list(app: &App, req: Request) -> Result<Response<Body>, Infallible>
             let identity = Identity::from_request(&req, &app.config.account_claim)?;
             let query = req.query_string_parameters_ref();
             let param = |name| query.and_then(|q| q.first(name));
+            let request = PageRequest {
+                limit: param("limit").map(|l| LISTING.parse_limit(l)).transpose()?,
+                cursor: param("cursor").map(str::to_owned),
+            };
             let pepper = app.pepper.get().await?;
-            let page = lifecycle::list(
-                &app.store,
-                pepper,
-                &identity,
-                param("limit"),
-                param("cursor"),
-            )
-            .await?;
-            let now = OffsetDateTime::now_utc().unix_timestamp();
-            let tokens: Vec<Value> = page.tokens.iter().map(|t| listed(t, now)).collect();
+            let page = lifecycle::list(&app.store, pepper, &identity, &request).await?;
+            let now = Timestamp::now();
+            let tokens: Vec<Value> = page.items.iter().map(|t| listed(t, now)).collect();
             Ok((
                 StatusCode::OK,
                 Some(json!({ "tokens": tokens, "next_cursor": page.next_cursor })),
@@ -96,7 +100,7 @@ pub async fn revoke(app: &App, req: Request) -> Result<Response<Body>, Infallibl
                 .path_parameters_ref()
                 .and_then(|p| p.first("id"))
                 .ok_or(Error::TokenNotFound)?;
-            lifecycle::revoke(&app.store, &identity, id, OffsetDateTime::now_utc()).await?;
+            lifecycle::revoke(&app.store, &identity, id, Timestamp::now()).await?;
             tracing::info!(account = %identity.account, token_id = %id, "token revoked");
             Ok((StatusCode::NO_CONTENT, None))
         }
@@ -105,22 +109,18 @@ pub async fn revoke(app: &App, req: Request) -> Result<Response<Body>, Infallibl
 }
 
 /// How a token appears in a listing: metadata and hint, never the secret or its hash.
-fn listed(t: &TokenRecord, now: i64) -> Value {
+fn listed(t: &TokenRecord, now: Timestamp) -> Value {
     json!({
         "id": t.id.as_str(),
         "name": t.name,
         "hint": t.hint,
         "scopes": t.scopes.to_strings(),
         "created_by": t.created_by,
-        "created_at": timestamp(Some(t.created_at)),
-        "expires_at": timestamp(t.expires_at),
-        "last_used_at": timestamp(t.last_used_at),
-        "status": t.status(now).as_str(),
+        "created_at": t.created_at,
+        "expires_at": t.expires_at,
+        "last_used_at": t.last_used_at,
+        "status": t.status(now),
     })
-}
-
-fn timestamp(unix: Option<i64>) -> Value {
-    unix.map(rfc3339).into()
 }
 
 /// The one place a result becomes a response. Server-side failures are logged with their

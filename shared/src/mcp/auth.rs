@@ -3,21 +3,20 @@
 //! strongly consistent read of the token — revoked, expired or unknown tokens are refused —
 //! then the account's API access.
 
-use time::OffsetDateTime;
+use time::Duration;
 
-use crate::domain::rfc3339;
 use crate::error::Error;
-use crate::hashing::{Pepper, TokenHash};
-use crate::identity::AccountId;
-use crate::lifecycle::TokenId;
-use crate::scope::{Scope, Scopes};
-use crate::store::accounts::Account;
-use crate::store::tokens::Grant;
+use crate::model::account::Account;
+use crate::model::hashing::Pepper;
+use crate::model::ids::{AccountId, TokenId};
+use crate::model::scope::{Scope, Scopes};
+use crate::model::time::Timestamp;
+use crate::model::token::Token;
+use crate::model::tokens::Grant;
 use crate::store::Store;
-use crate::token::Token;
 
-/// A use is recorded at most once per token in this many seconds.
-pub const LAST_USED_RESOLUTION_SECS: i64 = 300;
+/// A use is recorded at most once per token in this long.
+pub const LAST_USED_RESOLUTION: Duration = Duration::minutes(5);
 const GENERATE_HINT: &str = "generate a new one in Settings → MCP Tokens";
 
 /// An authenticated MCP caller, with the account profile read to authenticate it (tools
@@ -40,42 +39,28 @@ impl Caller {
 #[derive(Debug)]
 pub struct Authenticated {
     pub caller: Caller,
-    pub record_use: Option<(Grant, TokenHash)>,
+    pub record_use: Option<Grant>,
 }
 
-/// Checks an `Authorization` header value.
+/// Checks an `Authorization` header value: read the token (one strongly consistent read:
+/// a revoke must be seen by the very next call), decide, then read the account.
 pub async fn authenticate(
     store: &Store,
     pepper: &Pepper,
     authorization: Option<&str>,
-    now: OffsetDateTime,
+    now: Timestamp,
 ) -> Result<Authenticated, Error> {
     let token = bearer(authorization)?;
-    let hash = pepper.hash(&token);
-    let grant = store.find_token(&hash).await?.ok_or_else(|| {
-        Error::InvalidToken(format!(
-            "this token is not recognized — it may belong to another environment or have been deleted; {GENERATE_HINT}"
-        ))
-    })?;
-    let now = now.unix_timestamp();
-    if grant.revoked {
-        return Err(Error::InvalidToken(format!(
-            "this token was revoked; {GENERATE_HINT}"
-        )));
-    }
-    if let Some(at) = grant.expires_at.filter(|at| *at <= now) {
-        return Err(Error::InvalidToken(format!(
-            "this token expired at {}; {GENERATE_HINT}",
-            rfc3339(at)
-        )));
-    }
-    let profile = store.get_account(&grant.account).await?;
+    let grant = store.find_token(&pepper.hash(&token)).await?;
+    let grant = admit(grant, now)?;
+    let profile = store.account(&grant.account).await?;
     let Some(profile) = profile.filter(|a| a.api_access) else {
         return Err(Error::ApiAccessDisabled);
     };
-    let stale = grant
-        .last_used_at
-        .is_none_or(|at| at < now - LAST_USED_RESOLUTION_SECS);
+    let stale = grant.last_used_at.is_none_or(|at| {
+        now.checked_sub(LAST_USED_RESOLUTION)
+            .is_some_and(|s| at < s)
+    });
     Ok(Authenticated {
         caller: Caller {
             account: grant.account.clone(),
@@ -83,18 +68,36 @@ pub async fn authenticate(
             scopes: grant.scopes,
             profile,
         },
-        record_use: stale.then_some((grant, hash)),
+        record_use: stale.then_some(grant),
     })
 }
 
+/// Where revocation and expiry are checked: the token as found by its hash, or why it is
+/// refused.
+fn admit(grant: Option<Grant>, now: Timestamp) -> Result<Grant, Error> {
+    let grant = grant.ok_or_else(|| {
+        Error::InvalidToken(format!(
+            "this token is not recognized — it may belong to another environment or have been deleted; {GENERATE_HINT}"
+        ))
+    })?;
+    if grant.revoked {
+        return Err(Error::InvalidToken(format!(
+            "this token was revoked; {GENERATE_HINT}"
+        )));
+    }
+    if let Some(at) = grant.expires_at.filter(|at| *at <= now) {
+        return Err(Error::InvalidToken(format!(
+            "this token expired at {at}; {GENERATE_HINT}"
+        )));
+    }
+    Ok(grant)
+}
+
 /// Records a use (see [`authenticate`]); a failure is logged, never the caller's problem.
-pub async fn record_use(store: &Store, record: Option<(Grant, TokenHash)>, now: OffsetDateTime) {
-    let Some((grant, hash)) = record else { return };
-    let now = now.unix_timestamp();
-    if let Err(e) = store
-        .touch_token(&grant, &hash, now, now - LAST_USED_RESOLUTION_SECS)
-        .await
-    {
+pub async fn record_use(store: &Store, grant: Option<Grant>, now: Timestamp) {
+    let Some(grant) = grant else { return };
+    let stale_before = now.checked_sub(LAST_USED_RESOLUTION).unwrap_or(now);
+    if let Err(e) = store.touch_token(&grant, now, stale_before).await {
         tracing::warn!(error = %e, token_id = %grant.token_id, "last use not recorded");
     }
 }
@@ -120,7 +123,7 @@ fn bearer(header: Option<&str>) -> Result<Token, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::TokenError;
+    use crate::model::token::TokenError;
 
     const TOKEN: &str = "kmcp_000000000000000000000000000000000000000001W9ct";
 
@@ -150,5 +153,30 @@ mod tests {
             TokenError::Padded.to_string()
         );
         assert_eq!(message(Some("Bearer")), TokenError::Missing.to_string());
+    }
+
+    fn grant(expires_at: Option<i64>, revoked: bool) -> Option<Grant> {
+        let at = |s| Timestamp::from_unix(s).unwrap();
+        let token = Token::parse(TOKEN).unwrap();
+        Some(Grant {
+            account: AccountId::parse("acct_a").unwrap(),
+            token_id: TokenId::new(at(0)).unwrap(),
+            hash: Pepper::new(&[1; 32]).unwrap().hash(&token),
+            scopes: Scopes::all(),
+            expires_at: expires_at.map(at),
+            revoked,
+            last_used_at: None,
+        })
+    }
+
+    #[test]
+    fn unknown_revoked_and_expired_tokens_are_refused_with_what_to_do() {
+        let now = Timestamp::from_unix(1_000).unwrap();
+        let refusal = |g| admit(g, now).unwrap_err().to_string();
+        assert!(refusal(None).contains("not recognized"));
+        assert!(refusal(grant(None, true)).contains("was revoked"));
+        assert!(refusal(grant(Some(1_000), false)).contains("expired at 1970-01-01T00:16:40Z"));
+        assert!(admit(grant(Some(1_001), false), now).is_ok());
+        assert!(admit(grant(None, false), now).is_ok());
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::token::Token;
+use crate::model::token::Token;
 
 /// Keyed `cursor`, `windsurf`, `claude_desktop`, `vscode`, `claude_code`.
 pub fn client_configs(mcp_url: &str, token: &Token) -> Value {

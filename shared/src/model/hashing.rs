@@ -5,7 +5,7 @@ use std::fmt;
 
 use ring::hmac;
 
-use crate::token::Token;
+use super::token::Token;
 
 /// Shorter secrets are refused: the pepper is what keeps a leaked table useless.
 const MIN_PEPPER_LEN: usize = 32;
@@ -65,6 +65,7 @@ impl TokenHash {
         &self.0
     }
 
+    /// A hash as the store keeps it.
     pub(crate) fn from_stored(s: String) -> TokenHash {
         TokenHash(s)
     }

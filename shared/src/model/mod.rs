@@ -1,0 +1,25 @@
+//! The bottom layer: the nouns of the product as plain values, with the rules that need
+//! nothing but the values themselves (formats, text, limits, paging, expiry). No I/O and
+//! no imports from the layers above — the store, the rules and the edges all speak these.
+//!
+//! - [`token`]: the token format (prefix, randomness, checksum) and its parsing;
+//! - [`hashing`]: the pepper and what it keys: token hashes and cursor MACs;
+//! - [`ids`], [`time`], [`text`], [`page`]: ids as types, the one timestamp type, the one
+//!   text rule, the one way to page a listing;
+//! - [`scope`]: what a token may do;
+//! - [`tokens`], [`account`]: a token's record and grant, the account;
+//! - [`customers`], [`agents`], [`credits`], [`calls`]: the account's data.
+
+pub mod account;
+pub mod agents;
+pub mod calls;
+pub mod credits;
+pub mod customers;
+pub mod hashing;
+pub mod ids;
+pub mod page;
+pub mod scope;
+pub mod text;
+pub mod time;
+pub mod token;
+pub mod tokens;

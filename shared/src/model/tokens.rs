@@ -1,0 +1,246 @@
+//! What is known about a token besides the secret itself: its record, its status, what it
+//! grants, and a validated request for a new one.
+
+use serde::{Deserialize, Serialize};
+
+use super::hashing::TokenHash;
+use super::ids::{AccountId, TokenId};
+use super::page::Listing;
+use super::scope::Scopes;
+use super::text::TextRule;
+use super::time::Timestamp;
+use crate::error::Error;
+
+pub const MAX_ACTIVE_TOKENS: u32 = 50;
+pub const MAX_EXPIRY_DAYS: i64 = 365;
+pub const NAME: TextRule = TextRule {
+    max_chars: 64,
+    multiline: false,
+    code: "invalid_name",
+};
+pub const LISTING: Listing = Listing {
+    name: "tokens",
+    default_size: 20,
+    max_size: 100,
+};
+
+/// Everything known about a token except the token itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: TokenId,
+    pub account: AccountId,
+    pub name: String,
+    pub hint: String,
+    pub scopes: Scopes,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    pub hash: TokenHash,
+    /// Whether it takes one of the account's places; expired tokens are retired lazily.
+    pub counted: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenStatus {
+    Active,
+    Revoked,
+    Expired,
+}
+
+impl TokenRecord {
+    /// Computed at read time: expiry needs no write to take effect.
+    pub fn status(&self, now: Timestamp) -> TokenStatus {
+        if self.revoked_at.is_some() {
+            TokenStatus::Revoked
+        } else if self.expires_at.is_some_and(|at| at <= now) {
+            TokenStatus::Expired
+        } else {
+            TokenStatus::Active
+        }
+    }
+}
+
+/// What a token grants, as the item found by its hash says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub account: AccountId,
+    pub token_id: TokenId,
+    pub hash: TokenHash,
+    pub scopes: Scopes,
+    pub expires_at: Option<Timestamp>,
+    pub revoked: bool,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// A validated request for a new token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    pub name: String,
+    pub scopes: Scopes,
+    pub expires_in_days: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTokenBody {
+    name: String,
+    scopes: Option<Vec<String>>,
+    expires_in_days: Option<i64>,
+}
+
+impl NewToken {
+    pub fn from_json(body: &[u8]) -> Result<NewToken, Error> {
+        let body: NewTokenBody = serde_json::from_slice(body).map_err(|e| {
+            let message = if e.is_syntax() || e.is_eof() {
+                r#"the request body must be JSON like {"name": "Cursor Development"}"#.to_owned()
+            } else {
+                format!("the request body is not valid: {e}")
+            };
+            Error::bad_request("invalid_body", message)
+        })?;
+        let name = NAME.check("name", &body.name)?;
+        let scopes = match body.scopes {
+            None => Scopes::all(),
+            Some(names) => {
+                let scopes = Scopes::parse(&names)
+                    .map_err(|e| Error::bad_request("invalid_scope", e.to_string()))?;
+                if scopes.is_empty() {
+                    return Err(Error::bad_request(
+                        "invalid_scope",
+                        "scopes must list at least one scope (or be left out for all)",
+                    ));
+                }
+                scopes
+            }
+        };
+        if let Some(days) = body.expires_in_days {
+            if !(1..=MAX_EXPIRY_DAYS).contains(&days) {
+                return Err(Error::bad_request(
+                    "invalid_expiry",
+                    format!("expires_in_days must be between 1 and {MAX_EXPIRY_DAYS} (or left out for a token that does not expire)"),
+                ));
+            }
+        }
+        Ok(NewToken {
+            name,
+            scopes,
+            expires_in_days: body.expires_in_days,
+        })
+    }
+
+    /// When a token made at `created_at` expires.
+    pub fn expires_at(&self, created_at: Timestamp) -> Result<Option<Timestamp>, Error> {
+        self.expires_in_days
+            .map(|days| {
+                created_at
+                    .checked_add(time::Duration::days(days))
+                    .ok_or_else(|| {
+                        Error::bad_request("invalid_expiry", "the expiry is out of range")
+                    })
+            })
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_minimal_request_gets_every_scope_and_no_expiry() {
+        let new = NewToken::from_json(br#"{"name": "  Cursor Development "}"#).unwrap();
+        assert_eq!(
+            new,
+            NewToken {
+                name: "Cursor Development".into(),
+                scopes: Scopes::all(),
+                expires_in_days: None
+            }
+        );
+    }
+
+    #[test]
+    fn names_are_checked_after_trimming() {
+        let err = |body: &str| {
+            NewToken::from_json(body.as_bytes())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err(r#"{"name": "   "}"#).contains("must not be empty"));
+        assert!(err(&format!(r#"{{"name": "{}"}}"#, "é".repeat(65))).contains("at most 64"));
+        assert!(
+            NewToken::from_json(format!(r#"{{"name": "{}"}}"#, "é".repeat(64)).as_bytes()).is_ok()
+        );
+        assert!(err(r#"{"name": "a\nb"}"#).contains("control characters"));
+    }
+
+    #[test]
+    fn expiry_must_be_one_to_365_days() {
+        for bad in ["0", "366", "-1", "9223372036854775807"] {
+            let body = format!(r#"{{"name": "x", "expires_in_days": {bad}}}"#);
+            assert!(NewToken::from_json(body.as_bytes())
+                .unwrap_err()
+                .to_string()
+                .contains("between 1 and 365"));
+        }
+        let new = NewToken::from_json(br#"{"name": "x", "expires_in_days": 365}"#).unwrap();
+        let now = Timestamp::from_unix(1_700_000_000).unwrap();
+        assert_eq!(
+            new.expires_at(now).unwrap().map(Timestamp::unix),
+            Some(1_700_000_000 + 365 * 86_400)
+        );
+    }
+
+    #[test]
+    fn malformed_bodies_are_bad_requests() {
+        for body in [
+            "",
+            "not json",
+            "[1]",
+            r#"{"name": 5}"#,
+            r#"{"nom": "x"}"#,
+            r#"{"name": "x", "scopes": "all"}"#,
+        ] {
+            let err = NewToken::from_json(body.as_bytes()).unwrap_err();
+            assert_eq!(err.status(), 400, "{body}");
+        }
+    }
+
+    #[test]
+    fn empty_scope_list_is_refused() {
+        let err = NewToken::from_json(br#"{"name": "x", "scopes": []}"#).unwrap_err();
+        assert_eq!(err.code(), "invalid_scope");
+    }
+
+    #[test]
+    fn status_is_computed_from_the_record_at_read_time() {
+        let at = |s| Timestamp::from_unix(s).unwrap();
+        let hash = crate::model::hashing::Pepper::new(&[7; 32]).unwrap().hash(
+            &crate::model::token::Token::parse(
+                "kmcp_000000000000000000000000000000000000000001W9ct",
+            )
+            .unwrap(),
+        );
+        let mut record = TokenRecord {
+            id: TokenId::new(at(100)).unwrap(),
+            account: AccountId::parse("acct_a").unwrap(),
+            name: "x".into(),
+            hint: "kmcp_…W9ct".into(),
+            scopes: Scopes::all(),
+            created_by: "u".into(),
+            created_at: at(100),
+            expires_at: Some(at(200)),
+            last_used_at: None,
+            revoked_at: None,
+            hash,
+            counted: true,
+        };
+        assert_eq!(record.status(at(199)), TokenStatus::Active);
+        assert_eq!(record.status(at(200)), TokenStatus::Expired);
+        record.revoked_at = Some(at(150));
+        assert_eq!(record.status(at(160)), TokenStatus::Revoked);
+    }
+}

@@ -1,0 +1,100 @@
+//! Voice agents: listed, read, created and changed by MCP tools.
+
+use super::customers;
+use crate::error::Error;
+use crate::model::agents::{Agent, AgentFields, AgentStatus, LISTING};
+use crate::model::hashing::Pepper;
+use crate::model::ids::{AccountId, AgentId};
+use crate::model::page::{Page, PageRequest};
+use crate::model::time::Timestamp;
+use crate::store::{Store, Written};
+
+pub fn not_found(id: &str) -> Error {
+    Error::NotFound {
+        what: "agent",
+        id: id.to_owned(),
+        hint: "; list_agents shows the agent ids",
+    }
+}
+
+fn parse_id(id: &str) -> Result<AgentId, Error> {
+    AgentId::parse(id).ok_or_else(|| not_found(id))
+}
+
+/// Creates an agent for an existing customer (checked in the same write).
+pub async fn create(
+    store: &Store,
+    account: &AccountId,
+    customer_id: &str,
+    fields: AgentFields,
+    now: Timestamp,
+) -> Result<Agent, Error> {
+    let changes = fields.check()?;
+    let customer = customers::parse_id(customer_id)?;
+    let agent = changes.create(AgentId::new(now)?, customer, now)?;
+    match store.insert_agent(account, &agent).await? {
+        Written::Yes => Ok(agent),
+        Written::Refused => Err(customers::not_found(customer_id)),
+    }
+}
+
+pub async fn get(store: &Store, account: &AccountId, id: &str) -> Result<Agent, Error> {
+    let found = store.agent(account, &parse_id(id)?).await?;
+    found.ok_or_else(|| not_found(id))
+}
+
+pub async fn update(
+    store: &Store,
+    account: &AccountId,
+    id: &str,
+    fields: AgentFields,
+    now: Timestamp,
+) -> Result<Agent, Error> {
+    let changes = fields.check()?;
+    if changes.is_empty() {
+        return Err(Error::bad_request(
+            "invalid_input",
+            "nothing to update: give at least one of name, voice, language, prompt, status",
+        ));
+    }
+    let updated = store
+        .update_agent(account, &parse_id(id)?, &changes, now)
+        .await?;
+    updated.ok_or_else(|| not_found(id))
+}
+
+/// The account's agents, optionally only one customer's or one status. A customer id of
+/// the wrong shape matches no agent.
+pub async fn list(
+    store: &Store,
+    pepper: &Pepper,
+    account: &AccountId,
+    customer_id: Option<&str>,
+    status: Option<AgentStatus>,
+    request: &PageRequest,
+) -> Result<Page<Agent>, Error> {
+    let start = LISTING.start(pepper, account, request)?;
+    let after = start.after_id(AgentId::parse)?;
+    let customer = match customer_id {
+        None => None,
+        Some(id) => match crate::model::ids::CustomerId::parse(id) {
+            Some(id) => Some(id),
+            None => {
+                return Ok(Page {
+                    items: Vec::new(),
+                    next_cursor: None,
+                })
+            }
+        },
+    };
+    let (agents, more) = store
+        .agents(
+            account,
+            start.size,
+            after.as_ref(),
+            customer.as_ref(),
+            status,
+        )
+        .await?;
+    Ok(LISTING.page(pepper, account, agents, more, |a| a.agent_id.as_str()))
+}

@@ -1,0 +1,128 @@
+//! A token's life — generate, list, revoke — for a signed-in user of an account.
+
+use ring::rand::SystemRandom;
+
+use crate::error::Error;
+use crate::model::account::Identity;
+use crate::model::hashing::Pepper;
+use crate::model::ids::TokenId;
+use crate::model::page::{Page, PageRequest};
+use crate::model::time::Timestamp;
+use crate::model::token::Token;
+use crate::model::tokens::{NewToken, TokenRecord, LISTING, MAX_ACTIVE_TOKENS};
+use crate::store::{Store, Written};
+
+pub const API_ACCESS_WARNING: &str =
+    "API access is not enabled for this account: this token will be refused until it is";
+
+/// A new token: shown to its creator once, never again.
+#[derive(Debug)]
+pub struct Generated {
+    pub token: Token,
+    pub record: TokenRecord,
+    pub warning: Option<&'static str>,
+}
+
+pub async fn generate(
+    store: &Store,
+    pepper: &Pepper,
+    identity: &Identity,
+    new: NewToken,
+    now: Timestamp,
+) -> Result<Generated, Error> {
+    let token = Token::generate(&SystemRandom::new())
+        .map_err(|_| Error::Internal("the system random generator failed".into()))?;
+    let record = TokenRecord {
+        id: TokenId::new(now)?,
+        account: identity.account.clone(),
+        expires_at: new.expires_at(now)?,
+        name: new.name,
+        hint: token.hint(),
+        scopes: new.scopes,
+        created_by: identity.user.clone(),
+        created_at: now,
+        last_used_at: None,
+        revoked_at: None,
+        hash: pepper.hash(&token),
+        counted: true,
+    };
+    // The profile read only shapes the warning, so it runs beside the write.
+    let insert = async {
+        if store.insert_token(&record, MAX_ACTIVE_TOKENS).await? == Written::Yes {
+            return Ok(());
+        }
+        // Expired tokens still hold places until something retires them: do so, once.
+        if store.retire_expired(&record.account, now).await? > 0
+            && store.insert_token(&record, MAX_ACTIVE_TOKENS).await? == Written::Yes
+        {
+            return Ok(());
+        }
+        Err(Error::TokenLimit {
+            limit: MAX_ACTIVE_TOKENS,
+        })
+    };
+    let (account, ()) = tokio::try_join!(store.account(&identity.account), insert)?;
+    let api_access = account.is_some_and(|a| a.api_access);
+    Ok(Generated {
+        token,
+        record,
+        warning: (!api_access).then_some(API_ACCESS_WARNING),
+    })
+}
+
+/// A page of the account's tokens, newest first.
+pub async fn list(
+    store: &Store,
+    pepper: &Pepper,
+    identity: &Identity,
+    request: &PageRequest,
+) -> Result<Page<TokenRecord>, Error> {
+    let account = &identity.account;
+    let start = LISTING.start(pepper, account, request)?;
+    let after = start.after_id(TokenId::parse)?;
+    let (tokens, more) = store
+        .list_tokens(account, start.size, after.as_ref())
+        .await?;
+    Ok(LISTING.page(pepper, account, tokens, more, |t| t.id.as_str()))
+}
+
+/// What a revoke does with the record it read.
+#[derive(Debug, PartialEq, Eq)]
+enum Decision {
+    AlreadyRevoked,
+    Revoke,
+}
+
+fn decide(record: &TokenRecord) -> Decision {
+    match record.revoked_at {
+        Some(_) => Decision::AlreadyRevoked,
+        None => Decision::Revoke,
+    }
+}
+
+/// Revokes a token of the caller's account. Unknown ids and other accounts' ids are the
+/// same 404; revoking a revoked token succeeds again.
+pub async fn revoke(
+    store: &Store,
+    identity: &Identity,
+    id: &str,
+    now: Timestamp,
+) -> Result<(), Error> {
+    let id = TokenId::parse(id).ok_or(Error::TokenNotFound)?;
+    // A race with another revoke (or a retire) costs a re-read; three rounds are plenty.
+    for _ in 0..3 {
+        let record = store
+            .token(&identity.account, &id)
+            .await?
+            .ok_or(Error::TokenNotFound)?;
+        if decide(&record) == Decision::AlreadyRevoked
+            || store.revoke_token(&record, &identity.user, now).await? == Written::Yes
+        {
+            return Ok(());
+        }
+    }
+    Err(Error::Unavailable {
+        what: "the data store",
+        source: "the token kept changing during the revoke".into(),
+    })
+}

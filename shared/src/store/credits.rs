@@ -1,0 +1,173 @@
+//! Credit items: the pool on the account's profile, each customer's balance on its item,
+//! the ledger (`LEDGER#<id>`, newest first) and idempotency records (`IDEMP#<key>`).
+
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+
+use super::customers::customer_from_item;
+use super::item::{n, put_opt, s, time, Item, ItemExt};
+use super::{internal, keys, Store, Written};
+use crate::error::Error;
+use crate::model::credits::{
+    Change, IdempotencyKey, IdempotencyRecord, Transaction, TransactionKind,
+};
+use crate::model::customers::Customer;
+use crate::model::ids::{AccountId, CustomerId, TransactionId};
+
+impl Store {
+    /// The account's pool and a customer, read together (strongly consistent).
+    pub async fn pool_and_customer(
+        &self,
+        account: &AccountId,
+        customer: &CustomerId,
+    ) -> Result<(i64, Option<Customer>), Error> {
+        let pk = keys::account(account);
+        let (profile, customer) = tokio::try_join!(
+            self.get(pk.clone(), keys::PROFILE.into()),
+            self.get(pk.clone(), keys::customer(customer)),
+        )?;
+        let pool = profile.and_then(|p| p.opt_int("credit_pool")).unwrap_or(0);
+        Ok((pool, customer.as_ref().map(customer_from_item).transpose()?))
+    }
+
+    pub async fn idempotency(
+        &self,
+        account: &AccountId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<IdempotencyRecord>, Error> {
+        let Some(item) = self
+            .get(keys::account(account), keys::idempotency(key))
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(IdempotencyRecord {
+            transaction_id: item.parsed("transaction_id", TransactionId::parse)?,
+            customer_id: item.parsed("customer_id", CustomerId::parse)?,
+            amount: item.int("amount")?,
+        }))
+    }
+
+    pub async fn transaction(
+        &self,
+        account: &AccountId,
+        id: &TransactionId,
+    ) -> Result<Option<Transaction>, Error> {
+        self.get(keys::account(account), keys::ledger(id))
+            .await?
+            .as_ref()
+            .map(transaction_from_item)
+            .transpose()
+    }
+
+    /// Moves credits from the pool to a customer in one transaction: both balances (each
+    /// only if unchanged since read), the ledger entry and the idempotency record (only if
+    /// the key is unused). [`Written::Refused`] if anything changed meanwhile.
+    pub async fn commit_allocation(
+        &self,
+        account: &AccountId,
+        pool: Change,
+        balance: Change,
+        t: &Transaction,
+        key: &IdempotencyKey,
+    ) -> Result<Written, Error> {
+        let pk = keys::account(account);
+        let customer = t
+            .customer_id
+            .as_ref()
+            .ok_or_else(|| Error::Internal("an allocation names no customer".into()))?;
+        let writes = vec![
+            self.set_if_unchanged(&pk, keys::PROFILE, "credit_pool", pool)?,
+            self.set_if_unchanged(&pk, &keys::customer(customer), "credits", balance)?,
+            self.create_op(ledger_item(account, t))?,
+            self.create_op(Item::from([
+                (keys::PK.into(), s(&pk)),
+                (keys::SK.into(), s(keys::idempotency(key))),
+                ("transaction_id".into(), s(t.transaction_id.as_str())),
+                ("customer_id".into(), s(customer.as_str())),
+                ("amount".into(), n(t.amount)),
+            ]))?,
+        ];
+        match self.transact(writes).await? {
+            None => Ok(Written::Yes),
+            Some(2) => Err(Error::Internal("a new transaction id collided".into())),
+            // A balance changed or the key was used meanwhile.
+            Some(_) => Ok(Written::Refused),
+        }
+    }
+
+    /// The ledger, newest first, optionally one customer's transactions only.
+    pub async fn transactions(
+        &self,
+        account: &AccountId,
+        size: usize,
+        after: Option<&TransactionId>,
+        customer: Option<&CustomerId>,
+    ) -> Result<(Vec<Transaction>, bool), Error> {
+        self.page(
+            &keys::account(account),
+            keys::LEDGER_PREFIX,
+            true,
+            size,
+            after.map(keys::ledger),
+            transaction_from_item,
+            |t| customer.is_none_or(|c| t.customer_id.as_ref() == Some(c)),
+        )
+        .await
+    }
+
+    pub(super) fn set_if_unchanged(
+        &self,
+        pk: &str,
+        sk: &str,
+        field: &str,
+        change: Change,
+    ) -> Result<TransactWriteItem, Error> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(sk))
+            .update_expression("SET #f = :new")
+            .condition_expression("#f = :old")
+            .expression_attribute_names("#f", field)
+            .expression_attribute_values(":old", n(change.from))
+            .expression_attribute_values(":new", n(change.to))
+            .build()
+            .map_err(internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+}
+
+pub(super) fn ledger_item(account: &AccountId, t: &Transaction) -> Item {
+    let mut item = Item::from([
+        (keys::PK.into(), s(keys::account(account))),
+        (keys::SK.into(), s(keys::ledger(&t.transaction_id))),
+        ("transaction_id".into(), s(t.transaction_id.as_str())),
+        ("kind".into(), s(t.kind.as_str())),
+        ("amount".into(), n(t.amount)),
+        ("pool_balance".into(), n(t.pool_balance)),
+        ("created_by".into(), s(&t.created_by)),
+        ("created_at".into(), time(t.created_at)),
+    ]);
+    put_opt(
+        &mut item,
+        "customer_id",
+        t.customer_id.as_ref().map(|c| s(c.as_str())),
+    );
+    put_opt(&mut item, "customer_balance", t.customer_balance.map(n));
+    put_opt(&mut item, "note", t.note.as_deref().map(s));
+    item
+}
+
+fn transaction_from_item(item: &Item) -> Result<Transaction, Error> {
+    Ok(Transaction {
+        transaction_id: item.parsed("transaction_id", TransactionId::parse)?,
+        kind: item.parsed("kind", TransactionKind::parse)?,
+        customer_id: item.opt_parsed("customer_id", CustomerId::parse),
+        amount: item.int("amount")?,
+        pool_balance: item.int("pool_balance")?,
+        customer_balance: item.opt_int("customer_balance"),
+        note: item.opt_string("note"),
+        created_by: item.string("created_by")?,
+        created_at: item.time("created_at")?,
+    })
+}

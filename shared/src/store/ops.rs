@@ -1,0 +1,237 @@
+//! The primitives every item kind is built on: a consistent get, a paged Query, an update
+//! of an existing item, and transactions retried on conflict.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+use ring::rand::{SecureRandom, SystemRandom};
+
+use super::item::{s, Item};
+use super::{internal, keys, unavailable, Store};
+use crate::error::Error;
+
+/// Conflicting transactions are retried; each retry waits a little longer, with jitter so
+/// racers spread out.
+const MAX_ATTEMPTS: u32 = 40;
+
+impl Store {
+    /// One item by key, strongly consistent: callers act on what they read.
+    pub(super) async fn get(&self, pk: String, sk: String) -> Result<Option<Item>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.item)
+    }
+
+    /// A page of the items under `pk` whose sort key starts with `prefix`, in sort-key
+    /// order (or reversed), after the sort key `after`, decoded, keeping those `keep`
+    /// accepts. Returns the page and whether more follow.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn page<T>(
+        &self,
+        pk: &str,
+        prefix: &str,
+        newest_first: bool,
+        size: usize,
+        after: Option<String>,
+        decode: impl Fn(&Item) -> Result<T, Error>,
+        keep: impl Fn(&T) -> bool,
+    ) -> Result<(Vec<T>, bool), Error> {
+        let mut kept = Vec::new();
+        let mut start = after;
+        // One extra item tells whether another page exists, without an empty last page.
+        while kept.len() <= size {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":prefix", s(prefix))
+                .scan_index_forward(!newest_first)
+                .consistent_read(true)
+                .limit(i32::try_from(size + 1).unwrap_or(i32::MAX).max(25));
+            if let Some(sk) = &start {
+                query = query
+                    .exclusive_start_key(keys::PK, s(pk))
+                    .exclusive_start_key(keys::SK, s(sk));
+            }
+            let out = query.send().await.map_err(unavailable)?;
+            for item in out.items.unwrap_or_default() {
+                let value = decode(&item)?;
+                if keep(&value) {
+                    kept.push(value);
+                }
+            }
+            match out
+                .last_evaluated_key
+                .and_then(|k| k.get(keys::SK)?.as_s().ok().cloned())
+            {
+                Some(sk) => start = Some(sk),
+                None => break,
+            }
+        }
+        let more = kept.len() > size;
+        kept.truncate(size);
+        Ok((kept, more))
+    }
+
+    /// Every item matching a key condition, through every page of a consistent Query.
+    pub(super) async fn query_all(
+        &self,
+        key_condition: &str,
+        values: &[(&str, &str)],
+    ) -> Result<Vec<Item>, Error> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(key_condition)
+            .consistent_read(true);
+        for (name, value) in values {
+            query = query.expression_attribute_values(*name, s(*value));
+        }
+        query
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(unavailable)
+    }
+
+    /// Every item under `pk` whose sort key starts with `prefix`.
+    pub(super) async fn all(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, Error> {
+        let values = [(":pk", pk), (":prefix", prefix)];
+        self.query_all("PK = :pk AND begins_with(SK, :prefix)", &values)
+            .await
+    }
+
+    /// Applies `SET name = value, …` to an existing item and returns it as it now is;
+    /// `None` if no item has that key.
+    pub(super) async fn update_existing(
+        &self,
+        pk: String,
+        sk: String,
+        sets: Vec<(&str, AttributeValue)>,
+    ) -> Result<Option<Item>, Error> {
+        let assignments: Vec<String> = (0..sets.len()).map(|i| format!("#f{i} = :v{i}")).collect();
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(sk))
+            .update_expression(format!("SET {}", assignments.join(", ")))
+            .condition_expression("attribute_exists(PK)")
+            .return_values(ReturnValue::AllNew);
+        for (i, (name, value)) in sets.into_iter().enumerate() {
+            update = update
+                .expression_attribute_names(format!("#f{i}"), name)
+                .expression_attribute_values(format!(":v{i}"), value);
+        }
+        match update.send().await {
+            Ok(out) => Ok(out.attributes),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// A put, for a transaction, that fails rather than overwrite an item.
+    pub(super) fn create_op(&self, item: Item) -> Result<TransactWriteItem, Error> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(internal)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Writes a new item; an item with its key already there is a collision of fresh
+    /// ids, which does not happen — and is reported, not overwritten, if it does.
+    pub(super) async fn create(&self, item: Item) -> Result<(), Error> {
+        match self.transact(vec![self.create_op(item)?]).await? {
+            None => Ok(()),
+            Some(_) => Err(Error::Internal(
+                "a new item collided with an existing one".into(),
+            )),
+        }
+    }
+
+    /// Runs a transaction, retrying conflicts with other transactions. `Ok(None)` when it
+    /// committed, `Ok(Some(i))` when the condition on item `i` failed.
+    pub(super) async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Option<usize>, Error> {
+        for attempt in 1..=MAX_ATTEMPTS {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            match result.map_err(cancelled) {
+                Ok(_) => return Ok(None),
+                Err(Ok(Cancelled::Condition(i))) => return Ok(Some(i)),
+                Err(Ok(Cancelled::Conflict)) if attempt < MAX_ATTEMPTS => backoff(attempt).await,
+                Err(Ok(Cancelled::Conflict)) => break,
+                Err(Err(e)) => return Err(e),
+            }
+        }
+        Err(Error::Unavailable {
+            what: "the data store",
+            source: "too many concurrent changes to this account".into(),
+        })
+    }
+}
+
+/// How one cancelled transaction ended, from its per-item cancellation reasons.
+enum Cancelled {
+    /// The condition on the item at this index failed.
+    Condition(usize),
+    /// Another transaction held an item: try again.
+    Conflict,
+}
+
+fn cancelled<R>(err: SdkError<TransactWriteItemsError, R>) -> Result<Cancelled, Error>
+where
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    if let Some(TransactWriteItemsError::TransactionCanceledException(e)) = err.as_service_error() {
+        let codes: Vec<&str> = e
+            .cancellation_reasons()
+            .iter()
+            .map(|r| r.code().unwrap_or("None"))
+            .collect();
+        if let Some(i) = codes.iter().position(|c| *c == "ConditionalCheckFailed") {
+            return Ok(Cancelled::Condition(i));
+        }
+        if codes.contains(&"TransactionConflict") {
+            return Ok(Cancelled::Conflict);
+        }
+    }
+    Err(unavailable(err))
+}
+
+pub(super) async fn backoff(attempt: u32) {
+    let mut jitter = [0u8; 1];
+    let _ = SystemRandom::new().fill(&mut jitter);
+    let ms = u64::from(attempt.min(10)) * 5 + u64::from(jitter[0] % 20);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}
