@@ -83,6 +83,15 @@ public_id!(
 );
 public_id!(CallId, "call_");
 
+/// An id a caller filters a listing by, or no filter; `None` when the id has the wrong
+/// shape, so nothing can match and nothing need be read.
+pub fn filter<T>(given: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> Option<Option<T>> {
+    match given {
+        None => Some(None),
+        Some(id) => parse(id).map(Some),
+    }
+}
+
 fn new_ulid(prefix: &str, now: Timestamp) -> Result<String, Error> {
     let mut random = [0u8; 16];
     SystemRandom::new()

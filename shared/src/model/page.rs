@@ -20,6 +20,16 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// The one page of a listing that cannot hold anything.
+    pub fn empty() -> Page<T> {
+        Page {
+            items: Vec::new(),
+            next_cursor: None,
+        }
+    }
+}
+
 /// What a caller asked for: a size and where to continue, both unchecked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageRequest {

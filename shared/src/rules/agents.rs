@@ -4,7 +4,7 @@ use super::customers;
 use crate::error::Error;
 use crate::model::agents::{Agent, AgentFields, AgentStatus, LISTING};
 use crate::model::hashing::Pepper;
-use crate::model::ids::{AccountId, AgentId};
+use crate::model::ids::{self, AccountId, AgentId, CustomerId};
 use crate::model::page::{Page, PageRequest};
 use crate::model::time::Timestamp;
 use crate::store::{Store, Written};
@@ -75,17 +75,8 @@ pub async fn list(
 ) -> Result<Page<Agent>, Error> {
     let start = LISTING.start(pepper, account, request)?;
     let after = start.after_id(AgentId::parse)?;
-    let customer = match customer_id {
-        None => None,
-        Some(id) => match crate::model::ids::CustomerId::parse(id) {
-            Some(id) => Some(id),
-            None => {
-                return Ok(Page {
-                    items: Vec::new(),
-                    next_cursor: None,
-                })
-            }
-        },
+    let Some(customer) = ids::filter(customer_id, CustomerId::parse) else {
+        return Ok(Page::empty());
     };
     let (agents, more) = store
         .agents(

@@ -7,7 +7,7 @@ use crate::model::calls::{
     format_date, Call, DateRange, Figures, Group, GroupBy, Rollup, Usage, RECENT_DEFAULT,
     RECENT_MAX,
 };
-use crate::model::ids::{AccountId, AgentId, CustomerId};
+use crate::model::ids::{self, AccountId, AgentId, CustomerId};
 use crate::model::page::Listing;
 use crate::store::Store;
 
@@ -27,14 +27,8 @@ struct Ids {
 impl CallFilter<'_> {
     fn ids(&self) -> Option<Ids> {
         Some(Ids {
-            customer: self
-                .customer_id
-                .map(CustomerId::parse)
-                .map_or(Some(None), |c| c.map(Some))?,
-            agent: self
-                .agent_id
-                .map(AgentId::parse)
-                .map_or(Some(None), |a| a.map(Some))?,
+            customer: ids::filter(self.customer_id, CustomerId::parse)?,
+            agent: ids::filter(self.agent_id, AgentId::parse)?,
         })
     }
 }

@@ -8,7 +8,7 @@ use crate::model::credits::{
     Transaction, TransactionKind, LISTING, NOTE,
 };
 use crate::model::hashing::Pepper;
-use crate::model::ids::{AccountId, CustomerId, TransactionId};
+use crate::model::ids::{self, AccountId, CustomerId, TransactionId};
 use crate::model::page::{Page, PageRequest};
 use crate::model::time::Timestamp;
 use crate::store::{Store, Written};
@@ -162,17 +162,8 @@ pub async fn transactions(
 ) -> Result<Page<Transaction>, Error> {
     let start = LISTING.start(pepper, account, request)?;
     let after = start.after_id(TransactionId::parse)?;
-    let customer = match customer_id {
-        None => None,
-        Some(id) => match CustomerId::parse(id) {
-            Some(id) => Some(id),
-            None => {
-                return Ok(Page {
-                    items: Vec::new(),
-                    next_cursor: None,
-                })
-            }
-        },
+    let Some(customer) = ids::filter(customer_id, CustomerId::parse) else {
+        return Ok(Page::empty());
     };
     let (transactions, more) = store
         .transactions(account, start.size, after.as_ref(), customer.as_ref())
