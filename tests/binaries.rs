@@ -26,6 +26,8 @@ fn http(outcome: Outcome) -> (u16, Value) {
     (status, body)
 }
 
+const PEPPER: &str = "an-emulated-deployment-pepper-0123456789abcdefghijklmnopqrstuvwx";
+
 struct Deployment {
     env: Vec<(&'static str, String)>,
     account: String,
@@ -42,7 +44,7 @@ async fn deployment() -> Deployment {
     secrets
         .create_secret()
         .name(&secret)
-        .secret_string("an-emulated-deployment-pepper-0123456789abcdefghijklmnopqrstuvwx")
+        .secret_string(PEPPER)
         .send()
         .await
         .unwrap();
@@ -161,6 +163,87 @@ async fn each_binary_answers_its_sample_events_under_the_runtime_api() {
 
     for f in [&generate, &list, &revoke, &mcp] {
         eprintln!("cold init under the emulator: {:?}", f.init_time().await);
+    }
+}
+
+/// Everything a secret could be logged as: the token whole and without its prefix, the
+/// session JWT, the pepper, and the token's stored hash.
+fn secrets(token: &str, jwt: &str) -> Vec<(&'static str, String)> {
+    let parsed = knotie::model::token::Token::parse(token).unwrap();
+    let hash = knotie::model::hashing::Pepper::new(PEPPER.as_bytes())
+        .unwrap()
+        .hash(&parsed);
+    vec![
+        ("token", token.to_owned()),
+        ("token body", token["kmcp_".len()..].to_owned()),
+        ("session JWT", jwt.to_owned()),
+        ("JWT signature", jwt.rsplit('.').next().unwrap().to_owned()),
+        ("pepper", PEPPER.to_owned()),
+        ("token hash", hash.as_str().to_owned()),
+    ]
+}
+
+#[tokio::test]
+async fn no_secret_is_logged_at_any_level_the_runtime_trace_included() {
+    let mut d = deployment().await;
+    d.env.push(("AWS_LAMBDA_LOG_LEVEL", "trace".into()));
+    d.env.push(("RUST_LOG", "trace".into()));
+    let revoke_env: Vec<_> = d
+        .env
+        .iter()
+        .filter(|(k, _)| *k != "PEPPER_SECRET_ID")
+        .cloned()
+        .collect();
+    let mut generate = Function::start("generate", &d.env).await;
+    let mut list = Function::start("list", &d.env).await;
+    let mut revoke = Function::start("revoke", &revoke_env).await;
+    let mut mcp = Function::start("mcp", &d.env).await;
+
+    let creating = for_account(event("generate.json"), &d.account);
+    let jwt = creating["headers"]["authorization"].as_str().unwrap()["Bearer ".len()..].to_owned();
+    let (status, created) = http(generate.invoke(&creating).await);
+    assert_eq!(status, 201, "{created}");
+    let token = created["token"].as_str().unwrap().to_owned();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (status, _) = http(
+        list.invoke(&for_account(event("list.json"), &d.account))
+            .await,
+    );
+    assert_eq!(status, 200);
+    for name in [
+        "mcp-initialize.json",
+        "mcp-tools-list.json",
+        "mcp-tools-call.json",
+    ] {
+        let (status, body) = http(mcp.invoke(&with_token(event(name), &token)).await);
+        assert_eq!(status, 200, "{name}: {body}");
+    }
+    let mut revoking = for_account(event("revoke.json"), &d.account);
+    revoking["pathParameters"]["id"] = id.as_str().into();
+    assert_eq!(http(revoke.invoke(&revoking).await).0, 204);
+    let refused = mcp
+        .invoke(&with_token(event("mcp-tools-list.json"), &token))
+        .await;
+    assert_eq!(http(refused).0, 401);
+
+    for f in [&generate, &list, &revoke, &mcp] {
+        let output = f.output();
+        assert!(
+            output.contains("TRACE") || output.contains("DEBUG"),
+            "not logging at trace"
+        );
+        for (what, secret) in secrets(&token, &jwt) {
+            let leaks: Vec<String> = output
+                .lines()
+                .filter(|line| line.contains(&secret))
+                .map(|line| line.replace(&secret, "<THE SECRET>"))
+                .collect();
+            assert!(
+                leaks.is_empty(),
+                "the {what} is in the log:\n{}",
+                leaks.join("\n")
+            );
+        }
     }
 }
 

@@ -61,3 +61,57 @@ fn the_local_server_generates_lists_and_revokes_over_http() {
     );
     assert_eq!(status, 404);
 }
+
+/// One request written by hand (to set `Host` and `Origin` as an attacker would), and the
+/// status line of the answer.
+fn raw_status(base: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let address = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn the_local_server_refuses_other_sites_rebound_names_and_half_sent_requests() {
+    let server = start("knotie-local-server-guard-test");
+    let host = server.base.trim_start_matches("http://").to_owned();
+    let get = |host: &str, origin: Option<&str>| {
+        let origin = origin
+            .map(|o| format!("Origin: {o}\r\n"))
+            .unwrap_or_default();
+        let request = format!(
+            "GET /mcp-tokens HTTP/1.1\r\nHost: {host}\r\n{origin}Connection: close\r\n\r\n"
+        );
+        raw_status(&server.base, &request)
+    };
+    assert!(get(&host, None).contains(" 200 "), "{}", get(&host, None));
+    let same_site = format!("http://{host}");
+    assert!(get(&host, Some(&same_site)).contains(" 200 "));
+    // DNS rebinding: a name of the attacker's that resolves to 127.0.0.1.
+    assert!(get("rebound.evil.example:3000", None).contains(" 403 "));
+    // A page on another site calling with the visitor's browser.
+    assert!(get(&host, Some("https://evil.example")).contains(" 403 "));
+    let post = format!(
+        "POST /mcp-tokens HTTP/1.1\r\nHost: {host}\r\nOrigin: https://evil.example\r\n\
+         Content-Length: 13\r\nConnection: close\r\n\r\n{{\"name\":\"x\"}}"
+    );
+    assert!(raw_status(&server.base, &post).contains(" 403 "));
+
+    // Headers that never end, then a body that never comes: the server lets go.
+    let started = std::time::Instant::now();
+    let half = raw_status(
+        &server.base,
+        &format!("GET /mcp-tokens HTTP/1.1\r\nHost: {host}\r\n"),
+    );
+    assert!(!half.contains(" 200 "), "{half}");
+    let body =
+        format!("POST /mcp-tokens HTTP/1.1\r\nHost: {host}\r\nContent-Length: 100\r\n\r\n{{\"na");
+    assert!(raw_status(&server.base, &body).contains(" 408 "));
+    assert!(started.elapsed() < std::time::Duration::from_secs(25));
+}

@@ -284,6 +284,32 @@ async fn a_foreign_origin_is_403_and_an_allowed_one_is_served() {
 }
 
 #[tokio::test]
+async fn a_foreign_origin_is_refused_before_the_token_is_read_or_its_use_recorded() {
+    let app = Arc::new(common::app().await);
+    let account = common::account(&app, true).await;
+    let token = harness::token(&app, &account, None).await;
+    let mcp = harness::mcp(Arc::clone(&app));
+    let evil = |e: &mut Value| e["headers"]["origin"] = "https://evil.example".into();
+    for token in ["kmcp_not-a-token".to_owned(), token] {
+        let a = McpCaller { mcp: &mcp, token }.send(evil).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    }
+    let identity = knotie::model::account::Identity {
+        account,
+        user: "user_test".into(),
+    };
+    let pepper = app.pepper.get().await.unwrap();
+    let request = knotie::model::page::PageRequest::default();
+    let page = knotie::rules::lifecycle::list(&app.store, pepper, &identity, &request);
+    let listed = page.await.unwrap();
+    assert_eq!(listed.items.len(), 1);
+    assert_eq!(
+        listed.items[0].last_used_at, None,
+        "a refused call recorded a use"
+    );
+}
+
+#[tokio::test]
 async fn a_body_over_1_mib_is_413() {
     let (mcp, token) = harness::fresh().await;
     let c = McpCaller { mcp: &mcp, token };

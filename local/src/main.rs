@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), BoxError> {
-    lambda_http::tracing::init_default_subscriber();
+    knotie::logging::init();
     let local = Local::from_env().await?;
     let store = &local.app.store;
     store.create_table_if_missing().await?;

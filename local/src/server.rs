@@ -2,13 +2,14 @@
 //! (see [`gateway`](crate::gateway)) and goes to that function's handler.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use crate::gateway::{self, Api, Route};
@@ -16,6 +17,9 @@ use crate::Local;
 
 /// What API Gateway would accept; the handlers apply their own, smaller limits.
 const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
+/// A client that has not sent its headers, or its body, by then is dropped: a half-sent
+/// request must not hold a connection open.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Serves until the future is dropped.
 pub async fn serve(local: Arc<Local>, listener: TcpListener) -> std::io::Result<()> {
@@ -25,6 +29,8 @@ pub async fn serve(local: Arc<Local>, listener: TcpListener) -> std::io::Result<
         tokio::spawn(async move {
             let service = service_fn(move |req| answer(Arc::clone(&local), req));
             if let Err(e) = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(READ_TIMEOUT)
                 .serve_connection(TokioIo::new(stream), service)
                 .await
             {
@@ -39,6 +45,15 @@ async fn answer(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {
     let (parts, body) = req.into_parts();
+    // Every route, as the deployed MCP endpoint does: a page on another site, or a name
+    // rebound to this machine, gets nothing from the local stack.
+    if let Err(refused) = knotie::browser::check(&parts.headers, &local.app.config) {
+        return Ok(json_error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            &refused.to_string(),
+        ));
+    }
     let Some(route) = Route::matching(&parts.method, parts.uri.path()) else {
         return Ok(json_error(
             StatusCode::NOT_FOUND,
@@ -46,13 +61,21 @@ async fn answer(
             "no route here: try /mcp-tokens or /mcp",
         ));
     };
-    let body = match Limited::new(body, GATEWAY_MAX_BODY).collect().await {
-        Ok(body) => body.to_bytes(),
-        Err(_) => {
+    let body = Limited::new(body, GATEWAY_MAX_BODY).collect();
+    let body = match tokio::time::timeout(READ_TIMEOUT, body).await {
+        Ok(Ok(body)) => body.to_bytes(),
+        Ok(Err(_)) => {
             return Ok(json_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
                 "the request body is too large",
+            ))
+        }
+        Err(_) => {
+            return Ok(json_error(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request body did not arrive in time",
             ))
         }
     };

@@ -8,17 +8,33 @@
 //!    an item is shaped (`store::customers`, …) and the table layout ([`store::keys`]).
 //! 3. [`rules`]: what the product does — the token [`lifecycle`](rules::lifecycle) and the
 //!    account's customers, agents, credits and analytics — as read → decide → write.
-//! 4. The edges: [`api`] (the management routes, the caller from JWT claims) and, with
+//! 4. The edges: [`browser`] (the Origin and Host allow-lists, checked first), [`api`]
+//!    (the management routes, the caller from JWT claims) and, with
 //!    the `mcp` feature, [`mcp`] (the endpoint, bearer-token authentication — where
 //!    revocation is checked on every call — and the tools, each declaring its scope).
 //! 5. The wiring a function is built from: [`config`] (read once), [`aws`] (SDK clients),
-//!    [`secrets`] (the pepper), [`app`].
+//!    [`secrets`] (the pepper), [`logging`] (never a secret, at any level), [`app`].
+
+// A panic in a Lambda function kills the instance (panic = "abort"): library code may not
+// unwrap, expect, panic or index unchecked; tests may.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 pub mod api;
 pub mod app;
 pub mod aws;
+pub mod browser;
 pub mod config;
 pub mod error;
+pub mod logging;
 #[cfg(feature = "mcp")]
 pub mod mcp;
 pub mod model;

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -64,6 +64,7 @@ impl Function {
         tokio::spawn(serve(listener, Arc::clone(&shared), tx));
         let binary = format!("{}/{name}", super::env("KNOTIE_BIN_DIR"));
         let log = std::env::temp_dir().join(format!("knotie-{name}-{}.log", api.port()));
+        let output = std::fs::File::create(&log).unwrap();
         let started = Instant::now();
         let child = Command::new(&binary)
             .env_clear()
@@ -79,8 +80,8 @@ impl Function {
             .env("AWS_SECRET_ACCESS_KEY", "local")
             .env("AWS_LAMBDA_LOG_LEVEL", "warn")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
+            .stdout(output.try_clone().unwrap())
+            .stderr(output)
             .spawn()
             .unwrap_or_else(|e| panic!("{binary}: {e}"));
         Function {
@@ -109,7 +110,12 @@ impl Function {
             .expect("the emulator is running")
     }
 
-    /// Waits for the process to end (a failed init) and returns its status and stderr.
+    /// Everything the process printed so far, stdout and stderr.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits for the process to end (a failed init) and returns its status and output.
     pub async fn exit(mut self) -> (std::process::ExitStatus, String) {
         let deadline = Instant::now() + Duration::from_secs(30);
         let status = loop {

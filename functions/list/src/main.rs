@@ -1,10 +1,10 @@
 //! `GET /mcp-tokens`: see [`knotie::api::list`].
 
-use lambda_http::{run, service_fn, tracing, Error};
+use lambda_http::{run, service_fn, Error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
+    knotie::logging::init();
     let app = knotie::App::from_env().await?;
     run(service_fn(|req| knotie::api::list(&app, req))).await
 }

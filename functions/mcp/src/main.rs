@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use knotie::mcp::Mcp;
-use lambda_http::{run, service_fn, tracing, Error};
+use lambda_http::{run, service_fn, Error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
+    knotie::logging::init();
     let app = Arc::new(knotie::App::from_env().await?);
     let mcp = Mcp::new(app);
     run(service_fn(|req| mcp.handle(req))).await

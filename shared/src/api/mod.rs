@@ -58,8 +58,8 @@ pub async fn generate(app: &App, req: Request) -> Result<Response<Body>, Infalli
                 "expires_at": record.expires_at,
                 "client_configs": client_configs(mcp_url, &generated.token),
             });
-            if let Some(warning) = generated.warning {
-                body["warning"] = warning.into();
+            if let (Some(warning), Some(fields)) = (generated.warning, body.as_object_mut()) {
+                fields.insert("warning".into(), warning.into());
             }
             Ok((StatusCode::CREATED, Some(body)))
         }

@@ -21,6 +21,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::{json, Value};
 
 use crate::app::App;
+use crate::browser;
 use crate::error::Error;
 use crate::model::time::Timestamp;
 use tools::Tools;
@@ -66,6 +67,11 @@ impl Mcp {
     async fn serve(&self, mut req: Request) -> Response<Body> {
         if let Some(refused) = check_route(&req) {
             return refused;
+        }
+        // Before authentication, which records a use: a refused browser writes nothing.
+        if let Err(refused) = browser::check(req.headers(), &self.app.config) {
+            let message = format!("forbidden: {refused}");
+            return rpc_error(StatusCode::FORBIDDEN, Value::Null, INVALID_REQUEST, message);
         }
         let message = serde_json::from_slice::<Value>(req.body().as_ref());
         let id = message

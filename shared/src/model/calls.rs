@@ -180,7 +180,8 @@ impl DateRange {
                 "start_date must not be after end_date",
             ));
         }
-        if (end - start).whole_days() >= MAX_RANGE_DAYS {
+        let days = i64::from(end.to_julian_day()).saturating_sub(start.to_julian_day().into());
+        if days >= MAX_RANGE_DAYS {
             return Err(Error::bad_request(
                 "invalid_input",
                 format!("the range can span at most {MAX_RANGE_DAYS} days"),

@@ -9,6 +9,8 @@ use ring::rand::{SecureRandom, SystemRandom};
 pub const PREFIX: &str = "kmcp_";
 const RANDOM_LEN: usize = 40;
 const CHECKSUM_LEN: usize = 6;
+/// The prefix and the randomness: what the checksum covers.
+const BODY_LEN: usize = PREFIX.len() + RANDOM_LEN;
 /// 51: the prefix, the randomness and the checksum.
 pub const TOKEN_LEN: usize = PREFIX.len() + RANDOM_LEN + CHECKSUM_LEN;
 const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -47,14 +49,14 @@ impl Token {
         let mut token = String::with_capacity(TOKEN_LEN);
         token.push_str(PREFIX);
         let mut bytes = [0u8; 64];
-        while token.len() < PREFIX.len() + RANDOM_LEN {
+        while token.len() < BODY_LEN {
             rng.fill(&mut bytes)?;
             // Rejection sampling keeps every character equally likely: 248 = 4 × 62.
             for &b in bytes.iter().filter(|&&b| b < 248) {
-                if token.len() == PREFIX.len() + RANDOM_LEN {
+                if token.len() == BODY_LEN {
                     break;
                 }
-                token.push(ALPHABET[usize::from(b % 62)] as char);
+                token.push(digit(u32::from(b)));
             }
         }
         token.push_str(&checksum(&token));
@@ -108,12 +110,18 @@ impl Token {
     }
 }
 
+/// The base62 digit of `n % 62`.
+fn digit(n: u32) -> char {
+    let i = usize::try_from(n % 62).unwrap_or(0);
+    ALPHABET.get(i).map_or('0', |&b| char::from(b))
+}
+
 /// CRC32 (IEEE, as zlib computes it) in base62, most significant digit first, 6 digits.
 fn checksum(body: &str) -> String {
     let mut n = crc32fast::hash(body.as_bytes());
     let mut digits = [b'0'; CHECKSUM_LEN];
     for d in digits.iter_mut().rev() {
-        *d = ALPHABET[(n % 62) as usize];
+        *d = digit(n) as u8;
         n /= 62;
     }
     String::from_utf8_lossy(&digits).into_owned()

@@ -28,7 +28,9 @@ pub async fn balances(store: &Store, account: &AccountId) -> Result<Balances, Er
         .collect();
     Ok(Balances {
         pool: profile.map_or(0, |p| p.credit_pool),
-        allocated: customers.iter().map(|c| c.credits).sum(),
+        allocated: customers
+            .iter()
+            .fold(0_i64, |sum, c| sum.saturating_add(c.credits)),
         customers,
     })
 }

@@ -59,7 +59,11 @@ impl Store {
                 .expression_attribute_values(":prefix", s(prefix))
                 .scan_index_forward(!newest_first)
                 .consistent_read(true)
-                .limit(i32::try_from(size + 1).unwrap_or(i32::MAX).max(25));
+                .limit(
+                    i32::try_from(size.saturating_add(1))
+                        .unwrap_or(i32::MAX)
+                        .max(25),
+                );
             if let Some(sk) = &start {
                 query = query
                     .exclusive_start_key(keys::PK, s(pk))
@@ -232,6 +236,8 @@ where
 pub(super) async fn backoff(attempt: u32) {
     let mut jitter = [0u8; 1];
     let _ = SystemRandom::new().fill(&mut jitter);
-    let ms = u64::from(attempt.min(10)) * 5 + u64::from(jitter[0] % 20);
+    let ms = u64::from(attempt.min(10))
+        .saturating_mul(5)
+        .saturating_add(u64::from(jitter[0] % 20));
     tokio::time::sleep(Duration::from_millis(ms)).await;
 }

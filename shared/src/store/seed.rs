@@ -63,7 +63,7 @@ impl Store {
                 i64::from(c.outcome.is_success()),
             ];
             for (sum, value) in sums.iter_mut().zip(figures) {
-                *sum += value;
+                *sum = sum.saturating_add(value);
             }
         }
         for ((date, agent), (customer, sums)) in rollups {
@@ -117,16 +117,16 @@ impl Store {
                 transaction_id: TransactionId::new(now)?,
                 kind: TransactionKind::Usage,
                 customer_id: Some(customer.clone()),
-                amount: -used,
+                amount: 0_i64.saturating_sub(used),
                 pool_balance: pool,
-                customer_balance: Some(balance - used),
+                customer_balance: Some(balance.saturating_sub(used)),
                 note: Some(note.to_owned()),
                 created_by: "usage".into(),
                 created_at: now,
             };
             let change = Change {
                 from: balance,
-                to: balance - used,
+                to: balance.saturating_sub(used),
             };
             let writes = vec![
                 self.set_if_unchanged(&pk, &keys::customer(customer), "credits", change)?,

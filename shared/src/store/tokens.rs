@@ -226,7 +226,7 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()
             .await
             .map_err(unavailable)?;
-        let mut freed = 0;
+        let mut freed: u32 = 0;
         for item in expired {
             let retire = Update::builder()
                 .table_name(&self.table)
@@ -246,7 +246,7 @@ impl Store {
             ];
             // A failed condition means a concurrent revoke or retire already freed it.
             if self.transact(items).await?.is_none() {
-                freed += 1;
+                freed = freed.saturating_add(1);
             }
         }
         Ok(freed)

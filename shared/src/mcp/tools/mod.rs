@@ -68,11 +68,16 @@ impl Tools {
 
     /// Every tool, from each toolset.
     pub fn router() -> ToolRouter<Tools> {
-        Self::account_tools()
-            + Self::customer_tools()
-            + Self::agent_tools()
-            + Self::credit_tools()
-            + Self::analytics_tools()
+        let mut router = Self::account_tools();
+        for toolset in [
+            Self::customer_tools(),
+            Self::agent_tools(),
+            Self::credit_tools(),
+            Self::analytics_tools(),
+        ] {
+            router.merge(toolset);
+        }
+        router
     }
 
     fn pepper(&self) -> Result<&Pepper, Error> {
