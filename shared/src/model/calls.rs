@@ -7,12 +7,17 @@ use time::macros::format_description;
 use time::Date;
 
 use super::ids::{AgentId, CallId, CustomerId};
+use super::page::Listing;
 use super::time::Timestamp;
 use crate::error::Error;
 
 pub const MAX_RANGE_DAYS: i64 = 366;
-pub const RECENT_DEFAULT: usize = 10;
-pub const RECENT_MAX: usize = 50;
+/// The latest calls: 10 a page by default, at most 50.
+pub const RECENT_CALLS: Listing = Listing {
+    name: "calls",
+    default_size: 10,
+    max_size: 50,
+};
 const DATE: &[time::format_description::BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day]");
 

@@ -1,7 +1,8 @@
 //! Paging, one way for every listing: a page size within the listing's bounds and an
-//! opaque cursor — the last id of the previous page and a MAC binding it to the account
+//! opaque cursor — where the previous page stopped, and a MAC binding it to the account
 //! and the listing, so a cursor that was edited, or taken from another account or
-//! listing, is refused instead of leaking or skipping data.
+//! listing, is refused instead of leaking or skipping data. A page may stop early (a
+//! filtered listing reads a bounded number of items per call) and still carry a cursor.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -18,6 +19,17 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass it back as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// Where a listing stopped, as only the store reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position(pub(crate) String);
+
+/// What the store read for one page: the items, and where to go on if more may follow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slice<T> {
+    pub items: Vec<T>,
+    pub next: Option<Position>,
 }
 
 impl<T> Page<T> {
@@ -37,29 +49,11 @@ pub struct PageRequest {
     pub cursor: Option<String>,
 }
 
-/// Where a checked request starts: how many items, after which id.
+/// Where a checked request starts: how many items, after which position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageStart {
     pub size: usize,
-    pub after: Option<String>,
-}
-
-impl PageStart {
-    /// The id the page starts after, as a type. A sealed cursor holds an id we wrote, so
-    /// one that does not parse was made by another version: start again.
-    pub fn after_id<T>(&self, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, Error> {
-        self.after
-            .as_deref()
-            .map(|after| {
-                parse(after).ok_or_else(|| {
-                    Error::bad_request(
-                        "invalid_cursor",
-                        "the cursor is not valid for this listing; start again without one",
-                    )
-                })
-            })
-            .transpose()
-    }
+    pub after: Option<Position>,
 }
 
 /// A listing: its name (cursors are valid for it alone) and its page sizes.
@@ -99,26 +93,17 @@ impl Listing {
         let after = request
             .cursor
             .as_deref()
-            .map(|c| self.open(pepper, account, c))
+            .map(|c| self.open(pepper, account, c).map(Position))
             .transpose()?;
         Ok(PageStart { size, after })
     }
 
-    /// The page of `items` (at most the page size, in order) and, when `more` follow, the
-    /// cursor after its last item.
-    pub fn page<T>(
-        &self,
-        pepper: &Pepper,
-        account: &AccountId,
-        items: Vec<T>,
-        more: bool,
-        id: impl Fn(&T) -> &str,
-    ) -> Page<T> {
-        let next_cursor = match items.last() {
-            Some(last) if more => Some(self.seal(pepper, account, id(last))),
-            _ => None,
-        };
-        Page { items, next_cursor }
+    /// The page of what the store read, with the cursor of where it stopped.
+    pub fn page<T>(&self, pepper: &Pepper, account: &AccountId, slice: Slice<T>) -> Page<T> {
+        Page {
+            items: slice.items,
+            next_cursor: slice.next.map(|p| self.seal(pepper, account, &p.0)),
+        }
     }
 
     fn bad_limit(&self) -> Error {
@@ -179,8 +164,15 @@ mod tests {
         AccountId::parse(s).unwrap()
     }
 
+    fn slice(next: Option<&str>) -> Slice<&'static str> {
+        Slice {
+            items: vec!["an item"],
+            next: next.map(|n| Position(n.into())),
+        }
+    }
+
     fn cursor_after(listing: Listing, account_id: &str, last: &str) -> String {
-        let page = listing.page(&pepper(), &account(account_id), vec![last], true, |s| s);
+        let page = listing.page(&pepper(), &account(account_id), slice(Some(last)));
         page.next_cursor.unwrap()
     }
 
@@ -196,8 +188,8 @@ mod tests {
     fn a_cursor_opens_only_for_its_account_and_listing() {
         let cursor = cursor_after(TOKENS, "acct_a", "tok_1");
         assert_eq!(
-            start(TOKENS, "acct_a", &cursor).unwrap().after.as_deref(),
-            Some("tok_1")
+            start(TOKENS, "acct_a", &cursor).unwrap().after,
+            Some(Position("tok_1".into()))
         );
         assert!(start(TOKENS, "acct_b", &cursor).is_err());
         assert!(start(CUSTOMERS, "acct_a", &cursor).is_err());
@@ -219,10 +211,9 @@ mod tests {
 
     #[test]
     fn the_last_page_has_no_cursor() {
-        let page = TOKENS.page(&pepper(), &account("acct_a"), vec!["tok_1"], false, |s| s);
+        let page = TOKENS.page(&pepper(), &account("acct_a"), slice(None));
         assert_eq!(page.next_cursor, None);
-        let empty: Page<&str> = TOKENS.page(&pepper(), &account("acct_a"), vec![], true, |s| s);
-        assert_eq!(empty.next_cursor, None);
+        assert_eq!(page.items, ["an item"]);
     }
 
     #[test]

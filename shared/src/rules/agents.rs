@@ -74,18 +74,17 @@ pub async fn list(
     request: &PageRequest,
 ) -> Result<Page<Agent>, Error> {
     let start = LISTING.start(pepper, account, request)?;
-    let after = start.after_id(AgentId::parse)?;
     let Some(customer) = ids::filter(customer_id, CustomerId::parse) else {
         return Ok(Page::empty());
     };
-    let (agents, more) = store
+    let slice = store
         .agents(
             account,
             start.size,
-            after.as_ref(),
+            start.after.as_ref(),
             customer.as_ref(),
             status,
         )
         .await?;
-    Ok(LISTING.page(pepper, account, agents, more, |a| a.agent_id.as_str()))
+    Ok(LISTING.page(pepper, account, slice))
 }

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use crate::error::Error;
 use crate::model::calls::{
-    format_date, Call, DateRange, Figures, Group, GroupBy, Rollup, Usage, RECENT_DEFAULT,
-    RECENT_MAX,
+    format_date, Call, DateRange, Figures, Group, GroupBy, Rollup, Usage, RECENT_CALLS,
 };
+use crate::model::hashing::Pepper;
 use crate::model::ids::{self, AccountId, AgentId, CustomerId};
-use crate::model::page::Listing;
+use crate::model::page::{Page, PageRequest};
 use crate::store::Store;
 
 /// Which calls a question is about.
@@ -110,26 +110,28 @@ fn summarize(
     }
 }
 
-const RECENT: Listing = Listing {
-    name: "calls",
-    default_size: RECENT_DEFAULT,
-    max_size: RECENT_MAX,
-};
-
-/// The latest calls, newest first, optionally one customer's or agent's.
+/// The latest calls, newest first, optionally one customer's or agent's; paged.
 pub async fn recent_calls(
     store: &Store,
+    pepper: &Pepper,
     account: &AccountId,
-    limit: Option<u32>,
     filter: CallFilter<'_>,
-) -> Result<Vec<Call>, Error> {
-    let size = RECENT.size(limit)?;
+    request: &PageRequest,
+) -> Result<Page<Call>, Error> {
+    let start = RECENT_CALLS.start(pepper, account, request)?;
     let Some(ids) = filter.ids() else {
-        return Ok(Vec::new());
+        return Ok(Page::empty());
     };
-    store
-        .recent_calls(account, size, ids.customer.as_ref(), ids.agent.as_ref())
-        .await
+    let slice = store
+        .recent_calls(
+            account,
+            start.size,
+            start.after.as_ref(),
+            ids.customer.as_ref(),
+            ids.agent.as_ref(),
+        )
+        .await?;
+    Ok(RECENT_CALLS.page(pepper, account, slice))
 }
 
 #[cfg(test)]

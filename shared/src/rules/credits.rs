@@ -163,16 +163,13 @@ pub async fn transactions(
     request: &PageRequest,
 ) -> Result<Page<Transaction>, Error> {
     let start = LISTING.start(pepper, account, request)?;
-    let after = start.after_id(TransactionId::parse)?;
     let Some(customer) = ids::filter(customer_id, CustomerId::parse) else {
         return Ok(Page::empty());
     };
-    let (transactions, more) = store
-        .transactions(account, start.size, after.as_ref(), customer.as_ref())
+    let slice = store
+        .transactions(account, start.size, start.after.as_ref(), customer.as_ref())
         .await?;
-    Ok(LISTING.page(pepper, account, transactions, more, |t| {
-        t.transaction_id.as_str()
-    }))
+    Ok(LISTING.page(pepper, account, slice))
 }
 
 #[cfg(test)]

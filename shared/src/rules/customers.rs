@@ -66,9 +66,8 @@ pub async fn list(
     request: &PageRequest,
 ) -> Result<Page<Customer>, Error> {
     let start = LISTING.start(pepper, account, request)?;
-    let after = start.after_id(CustomerId::parse)?;
-    let (customers, more) = store
-        .customers(account, start.size, after.as_ref(), status)
+    let slice = store
+        .customers(account, start.size, start.after.as_ref(), status)
         .await?;
-    Ok(LISTING.page(pepper, account, customers, more, |c| c.customer_id.as_str()))
+    Ok(LISTING.page(pepper, account, slice))
 }

@@ -79,11 +79,10 @@ pub async fn list(
 ) -> Result<Page<TokenRecord>, Error> {
     let account = &identity.account;
     let start = LISTING.start(pepper, account, request)?;
-    let after = start.after_id(TokenId::parse)?;
-    let (tokens, more) = store
-        .list_tokens(account, start.size, after.as_ref())
+    let slice = store
+        .list_tokens(account, start.size, start.after.as_ref())
         .await?;
-    Ok(LISTING.page(pepper, account, tokens, more, |t| t.id.as_str()))
+    Ok(LISTING.page(pepper, account, slice))
 }
 
 /// What a revoke does with the record it read.

@@ -7,6 +7,7 @@ use super::{internal, keys, Store, Written};
 use crate::error::Error;
 use crate::model::agents::{Agent, AgentChanges, AgentStatus, Language, Voice};
 use crate::model::ids::{AccountId, AgentId, CustomerId};
+use crate::model::page::{Position, Slice};
 use crate::model::time::Timestamp;
 
 impl Store {
@@ -68,28 +69,32 @@ impl Store {
         &self,
         account: &AccountId,
         size: usize,
-        after: Option<&AgentId>,
+        after: Option<&Position>,
         customer: Option<&CustomerId>,
         status: Option<AgentStatus>,
-    ) -> Result<(Vec<Agent>, bool), Error> {
-        // Agents per account are few (tens), so filtering a Query of them beats an index.
+    ) -> Result<Slice<Agent>, Error> {
+        // Agents per account are few (tens), so filtering a Query of them beats an index;
+        // the page's read bound holds either way.
+        let matches = |a: &Agent| {
+            customer.is_none_or(|c| &a.customer_id == c) && status.is_none_or(|s| a.status == s)
+        };
+        let filtered = customer.is_some() || status.is_some();
         self.page(
             &keys::account(account),
             keys::AGENT_PREFIX,
             false,
             size,
-            after.map(keys::agent),
+            after,
             agent_from_item,
-            |a| {
-                customer.is_none_or(|c| &a.customer_id == c) && status.is_none_or(|s| a.status == s)
-            },
+            filtered.then_some(&matches as _),
         )
         .await
     }
 
     /// Every agent of the account (names for analytics).
     pub async fn all_agents(&self, account: &AccountId) -> Result<Vec<Agent>, Error> {
-        self.all(&keys::account(account), keys::AGENT_PREFIX)
+        let too_many = "this account has more agents than one answer can hold";
+        self.all(&keys::account(account), keys::AGENT_PREFIX, too_many)
             .await?
             .iter()
             .map(agent_from_item)

@@ -7,31 +7,39 @@ use super::{keys, Store};
 use crate::error::Error;
 use crate::model::calls::{format_date, Call, DateRange, Outcome, Rollup};
 use crate::model::ids::{AccountId, AgentId, CallId, CustomerId};
+use crate::model::page::{Position, Slice};
 
 impl Store {
-    /// The latest calls, newest first, optionally one customer's or agent's.
+    /// A page of the latest calls, newest first: the account's, or one agent's or one
+    /// customer's from its own partition — one Query, whatever the rest of the history.
+    /// Given both, the agent's calls are read and kept only if they are the customer's
+    /// (an agent serves one customer: all are, or none).
     pub async fn recent_calls(
         &self,
         account: &AccountId,
         size: usize,
+        after: Option<&Position>,
         customer: Option<&CustomerId>,
         agent: Option<&AgentId>,
-    ) -> Result<Vec<Call>, Error> {
-        let (calls, _) = self
-            .page(
-                &keys::calls(account),
-                keys::CALL_PREFIX,
-                true,
-                size,
-                None,
-                call_from_item,
-                |c| {
-                    customer.is_none_or(|id| &c.customer_id == id)
-                        && agent.is_none_or(|id| &c.agent_id == id)
-                },
-            )
-            .await?;
-        Ok(calls)
+    ) -> Result<Slice<Call>, Error> {
+        let pk = match (agent, customer) {
+            (Some(agent), _) => keys::calls_of_agent(account, agent),
+            (None, Some(customer)) => keys::calls_of_customer(account, customer),
+            (None, None) => keys::calls(account),
+        };
+        let of_customer = customer
+            .filter(|_| agent.is_some())
+            .map(|c| move |call: &Call| &call.customer_id == c);
+        self.page(
+            &pk,
+            keys::CALL_PREFIX,
+            true,
+            size,
+            after,
+            call_from_item,
+            of_customer.as_ref().map(|f| f as _),
+        )
+        .await
     }
 
     /// The daily rollups of every agent over a range: one Query of at most
@@ -48,7 +56,8 @@ impl Store {
             (":from", from.as_str()),
             (":to", to.as_str()),
         ];
-        self.query_all("PK = :pk AND SK BETWEEN :from AND :to", &values)
+        let too_many = "the range holds more usage than one answer can: narrow it";
+        self.query_all("PK = :pk AND SK BETWEEN :from AND :to", &values, too_many)
             .await?
             .iter()
             .map(rollup_from_item)
@@ -56,10 +65,22 @@ impl Store {
     }
 }
 
+/// The call's items: the same attributes in the account's, the agent's and the customer's
+/// partitions.
 #[cfg(feature = "seed")]
-pub(super) fn call_item(account: &AccountId, c: &Call) -> Item {
+pub(super) fn call_items(account: &AccountId, c: &Call) -> [Item; 3] {
+    [
+        keys::calls(account),
+        keys::calls_of_agent(account, &c.agent_id),
+        keys::calls_of_customer(account, &c.customer_id),
+    ]
+    .map(|pk| call_item(pk, c))
+}
+
+#[cfg(feature = "seed")]
+fn call_item(pk: String, c: &Call) -> Item {
     Item::from([
-        (keys::PK.into(), s(keys::calls(account))),
+        (keys::PK.into(), s(pk)),
         (keys::SK.into(), s(keys::call(c.started_at, &c.call_id))),
         ("call_id".into(), s(c.call_id.as_str())),
         ("agent_id".into(), s(c.agent_id.as_str())),

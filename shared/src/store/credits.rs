@@ -12,6 +12,7 @@ use crate::model::credits::{
 };
 use crate::model::customers::Customer;
 use crate::model::ids::{AccountId, CustomerId, TransactionId};
+use crate::model::page::{Position, Slice};
 
 impl Store {
     /// The account's pool and a customer, read together (strongly consistent).
@@ -100,17 +101,19 @@ impl Store {
         &self,
         account: &AccountId,
         size: usize,
-        after: Option<&TransactionId>,
+        after: Option<&Position>,
         customer: Option<&CustomerId>,
-    ) -> Result<(Vec<Transaction>, bool), Error> {
+    ) -> Result<Slice<Transaction>, Error> {
+        let of_customer =
+            customer.map(|c| move |t: &Transaction| t.customer_id.as_ref() == Some(c));
         self.page(
             &keys::account(account),
             keys::LEDGER_PREFIX,
             true,
             size,
-            after.map(keys::ledger),
+            after,
             transaction_from_item,
-            |t| customer.is_none_or(|c| t.customer_id.as_ref() == Some(c)),
+            of_customer.as_ref().map(|f| f as _),
         )
         .await
     }

@@ -7,6 +7,7 @@ use super::{keys, Store};
 use crate::error::Error;
 use crate::model::customers::{Customer, CustomerChanges, CustomerStatus};
 use crate::model::ids::{AccountId, CustomerId};
+use crate::model::page::{Position, Slice};
 use crate::model::time::Timestamp;
 
 impl Store {
@@ -52,24 +53,26 @@ impl Store {
         &self,
         account: &AccountId,
         size: usize,
-        after: Option<&CustomerId>,
+        after: Option<&Position>,
         status: Option<CustomerStatus>,
-    ) -> Result<(Vec<Customer>, bool), Error> {
+    ) -> Result<Slice<Customer>, Error> {
+        let of_status = status.map(|s| move |c: &Customer| c.status == s);
         self.page(
             &keys::account(account),
             keys::CUSTOMER_PREFIX,
             false,
             size,
-            after.map(keys::customer),
+            after,
             customer_from_item,
-            |c| status.is_none_or(|s| c.status == s),
+            of_status.as_ref().map(|f| f as _),
         )
         .await
     }
 
     /// Every customer of the account (balances, names for analytics).
     pub async fn all_customers(&self, account: &AccountId) -> Result<Vec<Customer>, Error> {
-        self.all(&keys::account(account), keys::CUSTOMER_PREFIX)
+        let too_many = "this account has more customers than one answer can hold";
+        self.all(&keys::account(account), keys::CUSTOMER_PREFIX, too_many)
             .await?
             .iter()
             .map(customer_from_item)

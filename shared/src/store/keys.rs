@@ -13,11 +13,15 @@
 //! | credit transaction    | `ACCT#<account>`    | `LEDGER#<id>`   |
 //! | idempotency record    | `ACCT#<account>`    | `IDEMP#<key>`   |
 //! | call                  | `CALLS#<account>`   | `CALL#<started at, RFC 3339>#<id>` |
+//! | … by agent            | `CALLS#<account>#AGENT#<agent>` | the same |
+//! | … by customer         | `CALLS#<account>#CUST#<customer>` | the same |
 //! | daily usage per agent | `USAGE#<account>`   | `DAY#<date>#AGENT#<id>` |
 //!
 //! Ids are ULIDs, so `TOKEN#…` and `LEDGER#…` sort keys read newest first with a reverse
 //! Query. Calls and usage live in partitions of their own: they grow with traffic, the
-//! account's partition does not.
+//! account's partition does not. Each call is written to three partitions — the
+//! account's, its agent's and its customer's — so the latest calls of one agent or one
+//! customer are one Query, however many calls the others took.
 
 use crate::model::credits::IdempotencyKey;
 use crate::model::hashing::TokenHash;
@@ -70,6 +74,14 @@ pub fn idempotency(key: &IdempotencyKey) -> String {
 
 pub fn calls(account: &AccountId) -> String {
     format!("CALLS#{account}")
+}
+
+pub fn calls_of_agent(account: &AccountId, agent: &AgentId) -> String {
+    format!("CALLS#{account}#AGENT#{agent}")
+}
+
+pub fn calls_of_customer(account: &AccountId, customer: &CustomerId) -> String {
+    format!("CALLS#{account}#CUST#{customer}")
 }
 
 /// `started_at` as RFC 3339 in UTC, so the keys sort in time order.

@@ -8,9 +8,17 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 use ring::rand::{SecureRandom, SystemRandom};
 
-use super::item::{s, Item};
+use super::item::{s, Item, ItemExt};
 use super::{internal, keys, unavailable, Store};
 use crate::error::Error;
+use crate::model::page::{Position, Slice};
+
+/// Queries one page of a listing may take.
+const MAX_QUERIES_PER_PAGE: usize = 3;
+/// Items a Query reads when a filter drops some: more per request, the same bound.
+const FILTERED_QUERY_LIMIT: usize = 100;
+/// Query pages (1 MB each) one read of a whole set may take.
+const MAX_PAGES_PER_READ: usize = 10;
 
 /// Conflicting transactions are retried; each retry waits a little longer, with jitter so
 /// racers spread out.
@@ -33,8 +41,9 @@ impl Store {
     }
 
     /// A page of the items under `pk` whose sort key starts with `prefix`, in sort-key
-    /// order (or reversed), after the sort key `after`, decoded, keeping those `keep`
-    /// accepts. Returns the page and whether more follow.
+    /// order (or reversed), after `after`, decoded, keeping those `keep` accepts (all when
+    /// there is no filter). At most [`MAX_QUERIES_PER_PAGE`] Queries: a filter that
+    /// matches little returns a short page and where to go on, never a long walk.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn page<T>(
         &self,
@@ -42,14 +51,23 @@ impl Store {
         prefix: &str,
         newest_first: bool,
         size: usize,
-        after: Option<String>,
+        after: Option<&Position>,
         decode: impl Fn(&Item) -> Result<T, Error>,
-        keep: impl Fn(&T) -> bool,
-    ) -> Result<(Vec<T>, bool), Error> {
-        let mut kept = Vec::new();
-        let mut start = after;
+        keep: Option<&(dyn Fn(&T) -> bool + Sync)>,
+    ) -> Result<Slice<T>, Error> {
+        let mut start = match after {
+            None => None,
+            Some(Position(sk)) if sk.starts_with(prefix) => Some(sk.clone()),
+            Some(_) => return Err(foreign_cursor()),
+        };
         // One extra item tells whether another page exists, without an empty last page.
-        while kept.len() <= size {
+        let wanted = size.saturating_add(1);
+        let limit = match keep {
+            Some(_) => wanted.max(FILTERED_QUERY_LIMIT),
+            None => wanted,
+        };
+        let mut kept: Vec<(String, T)> = Vec::new();
+        for _ in 0..MAX_QUERIES_PER_PAGE {
             let mut query = self
                 .client
                 .query()
@@ -59,11 +77,7 @@ impl Store {
                 .expression_attribute_values(":prefix", s(prefix))
                 .scan_index_forward(!newest_first)
                 .consistent_read(true)
-                .limit(
-                    i32::try_from(size.saturating_add(1))
-                        .unwrap_or(i32::MAX)
-                        .max(25),
-                );
+                .limit(i32::try_from(limit).unwrap_or(i32::MAX));
             if let Some(sk) = &start {
                 query = query
                     .exclusive_start_key(keys::PK, s(pk))
@@ -72,51 +86,70 @@ impl Store {
             let out = query.send().await.map_err(unavailable)?;
             for item in out.items.unwrap_or_default() {
                 let value = decode(&item)?;
-                if keep(&value) {
-                    kept.push(value);
+                if keep.is_none_or(|keep| keep(&value)) {
+                    kept.push((item.string(keys::SK)?, value));
                 }
             }
-            match out
+            start = out
                 .last_evaluated_key
-                .and_then(|k| k.get(keys::SK)?.as_s().ok().cloned())
-            {
-                Some(sk) => start = Some(sk),
-                None => break,
+                .and_then(|k| k.get(keys::SK)?.as_s().ok().cloned());
+            if kept.len() >= wanted || start.is_none() {
+                break;
             }
         }
-        let more = kept.len() > size;
-        kept.truncate(size);
-        Ok((kept, more))
+        let next = if kept.len() > size {
+            kept.truncate(size);
+            kept.last().map(|(sk, _)| sk.clone())
+        } else {
+            start
+        };
+        Ok(Slice {
+            items: kept.into_iter().map(|(_, value)| value).collect(),
+            next: next.map(Position),
+        })
     }
 
-    /// Every item matching a key condition, through every page of a consistent Query.
+    /// Every item matching a key condition, through the pages of a consistent Query — at
+    /// most [`MAX_PAGES_PER_READ`] of them (1 MB each); past that the caller is told
+    /// `too_many`.
     pub(super) async fn query_all(
         &self,
         key_condition: &str,
         values: &[(&str, &str)],
+        too_many: &'static str,
     ) -> Result<Vec<Item>, Error> {
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression(key_condition)
-            .consistent_read(true);
-        for (name, value) in values {
-            query = query.expression_attribute_values(*name, s(*value));
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        for _ in 0..MAX_PAGES_PER_READ {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression(key_condition)
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take());
+            for (name, value) in values {
+                query = query.expression_attribute_values(*name, s(*value));
+            }
+            let out = query.send().await.map_err(unavailable)?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(items),
+            }
         }
-        query
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(unavailable)
+        Err(Error::bad_request("too_much_data", too_many))
     }
 
-    /// Every item under `pk` whose sort key starts with `prefix`.
-    pub(super) async fn all(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, Error> {
+    /// Every item under `pk` whose sort key starts with `prefix` (within the same bound).
+    pub(super) async fn all(
+        &self,
+        pk: &str,
+        prefix: &str,
+        too_many: &'static str,
+    ) -> Result<Vec<Item>, Error> {
         let values = [(":pk", pk), (":prefix", prefix)];
-        self.query_all("PK = :pk AND begins_with(SK, :prefix)", &values)
+        self.query_all("PK = :pk AND begins_with(SK, :prefix)", &values, too_many)
             .await
     }
 
@@ -240,4 +273,12 @@ pub(super) async fn backoff(attempt: u32) {
         .saturating_mul(5)
         .saturating_add(u64::from(jitter[0] % 20));
     tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
+/// A position from another listing's cursor (the MAC makes this a bug, not an attack).
+fn foreign_cursor() -> Error {
+    Error::bad_request(
+        "invalid_cursor",
+        "the cursor is not valid for this listing; start again without one",
+    )
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 
-use super::calls::call_item;
+use super::calls::call_items;
 use super::credits::ledger_item;
 use super::item::{flag, n, s, time, Item};
 use super::ops::backoff;
@@ -49,8 +49,8 @@ impl Store {
     /// Stores calls and adds them to the daily rollups, one atomic ADD per rollup per
     /// batch, not one per call.
     pub async fn record_calls(&self, account: &AccountId, calls: &[Call]) -> Result<(), Error> {
-        self.put_all(calls.iter().map(|c| call_item(account, c)).collect())
-            .await?;
+        let items = calls.iter().flat_map(|c| call_items(account, c));
+        self.put_all(items.collect()).await?;
         let mut rollups: BTreeMap<(String, &AgentId), (&CustomerId, [i64; 4])> = BTreeMap::new();
         for c in calls {
             let (_, sums) = rollups

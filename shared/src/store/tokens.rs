@@ -11,6 +11,7 @@ use super::{internal, keys, unavailable, Store, Written};
 use crate::error::Error;
 use crate::model::hashing::TokenHash;
 use crate::model::ids::{AccountId, TokenId};
+use crate::model::page::{Position, Slice};
 use crate::model::scope::Scopes;
 use crate::model::time::Timestamp;
 use crate::model::tokens::{Grant, TokenRecord};
@@ -115,22 +116,21 @@ impl Store {
         self.transact(items).await.map(|_| ())
     }
 
-    /// One page of the account's tokens, newest first, starting after `after`.
-    /// Returns whether more follow.
+    /// One page of the account's tokens, newest first.
     pub async fn list_tokens(
         &self,
         account: &AccountId,
         size: usize,
-        after: Option<&TokenId>,
-    ) -> Result<(Vec<TokenRecord>, bool), Error> {
+        after: Option<&Position>,
+    ) -> Result<Slice<TokenRecord>, Error> {
         self.page(
             &keys::account(account),
             keys::TOKEN_PREFIX,
             true,
             size,
-            after.map(keys::token),
+            after,
             |item| record_from_item(account, item),
-            |_| true,
+            None,
         )
         .await
     }
@@ -208,24 +208,34 @@ impl Store {
     /// places were freed. Runs only when the limit is reached, so its Query is rare.
     pub async fn retire_expired(&self, account: &AccountId, now: Timestamp) -> Result<u32, Error> {
         let pk = keys::account(account);
-        let expired = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .filter_expression("counted = :true AND expires_at <= :now")
-            .projection_expression("SK")
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":prefix", s(keys::TOKEN_PREFIX))
-            .expression_attribute_values(":true", flag(true))
-            .expression_attribute_values(":now", time(now))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(unavailable)?;
+        // Oldest first, where expired tokens are; a bounded read even for an account with
+        // years of revoked tokens (what it does not reach is retired by a later generate).
+        let mut expired = Vec::new();
+        let mut start = None;
+        for _ in 0..RETIRE_PAGES {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .filter_expression("counted = :true AND expires_at <= :now")
+                .projection_expression("SK")
+                .expression_attribute_values(":pk", s(&pk))
+                .expression_attribute_values(":prefix", s(keys::TOKEN_PREFIX))
+                .expression_attribute_values(":true", flag(true))
+                .expression_attribute_values(":now", time(now))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            expired.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() || expired.len() >= RETIRE_AT_ONCE {
+                break;
+            }
+        }
+        expired.truncate(RETIRE_AT_ONCE);
         let mut freed: u32 = 0;
         for item in expired {
             let retire = Update::builder()
@@ -263,6 +273,11 @@ impl Store {
             .map_err(internal)
     }
 }
+
+/// Query pages (1 MB of token keys each) one retire may read.
+const RETIRE_PAGES: usize = 2;
+/// Expired tokens one retire frees: enough for the generate that needed a place.
+const RETIRE_AT_ONCE: usize = 5;
 
 #[derive(Debug, thiserror::Error)]
 #[error("a new token collided with an existing item")]

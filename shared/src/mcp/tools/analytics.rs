@@ -9,6 +9,7 @@ use super::{needs, Tools};
 use crate::error::Error;
 use crate::mcp::auth::Caller;
 use crate::model::calls::{Call, DateRange, GroupBy, Usage};
+use crate::model::page::PageRequest;
 use crate::model::scope::Scope;
 use crate::model::time::Timestamp;
 use crate::rules::analytics::{self, CallFilter};
@@ -35,12 +36,16 @@ pub struct RecentCalls {
     pub customer_id: Option<String>,
     /// Only this agent's calls (agt_…).
     pub agent_id: Option<String>,
+    /// The next_cursor of the previous page, to continue a listing.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Calls {
     /// Newest first.
     pub calls: Vec<Call>,
+    /// Pass it back as `cursor` for older calls; null when there are none.
+    pub next_cursor: Option<String>,
 }
 
 #[tool_router(router = analytics_tools, vis = "pub(super)")]
@@ -71,7 +76,7 @@ impl Tools {
 
     /// The most recent calls, newest first: when, which agent and customer, duration,
     /// outcome (completed, transferred, voicemail, no_answer, failed), credits used and a
-    /// one-line summary.
+    /// one-line summary. Paginated: pass next_cursor back as cursor for older calls.
     #[tool(
         meta = needs(Scope::AnalyticsRead),
         annotations(read_only_hint = true, open_world_hint = false)
@@ -85,7 +90,21 @@ impl Tools {
             customer_id: p.customer_id.as_deref(),
             agent_id: p.agent_id.as_deref(),
         };
-        let calls = analytics::recent_calls(&self.app.store, &caller.account, p.limit, filter);
-        calls.await.map(|calls| Json(Calls { calls }))
+        let request = PageRequest {
+            limit: p.limit,
+            cursor: p.cursor,
+        };
+        let page = analytics::recent_calls(
+            &self.app.store,
+            self.pepper()?,
+            &caller.account,
+            filter,
+            &request,
+        );
+        let page = page.await?;
+        Ok(Json(Calls {
+            calls: page.items,
+            next_cursor: page.next_cursor,
+        }))
     }
 }
