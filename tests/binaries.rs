@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use knotie_local::proxy::{Faults, Proxy};
+
 use crate::common::runtime::{Function, Outcome};
 use crate::common::{self, DEAD_ENDPOINT};
 
@@ -280,6 +282,30 @@ async fn secrets_manager_down_at_cold_start_gives_503_not_a_crash() {
         .await,
     );
     assert_eq!(status, 503);
+}
+
+#[tokio::test]
+async fn secrets_manager_back_after_a_cold_start_without_it_serves_without_a_restart() {
+    let d = deployment().await;
+    let secrets = Proxy::start(&common::env("KNOTIE_TEST_SECRETS"))
+        .await
+        .unwrap();
+    secrets.set(Faults::Down);
+    let env: Vec<_> = d
+        .env
+        .iter()
+        .map(|(k, v)| match *k {
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER" => (*k, secrets.url()),
+            _ => (*k, v.clone()),
+        })
+        .collect();
+    let mut generate = Function::start("generate", &env).await;
+    let creating = for_account(event("generate.json"), &d.account);
+    let (status, body) = http(generate.invoke(&creating).await);
+    assert_eq!(status, 503, "{body}");
+    secrets.set(Faults::None);
+    let (status, body) = http(generate.invoke(&creating).await);
+    assert_eq!(status, 201, "the same instance recovers: {body}");
 }
 
 #[tokio::test]

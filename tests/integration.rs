@@ -5,7 +5,9 @@
 mod common;
 
 mod binaries;
+mod bounds;
 mod events;
+mod faults;
 mod generate;
 mod limits;
 mod list;

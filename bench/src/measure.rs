@@ -1,26 +1,21 @@
 //! The measurements: servers as child processes, a keep-alive HTTP client, CPU and RSS
 //! from `/proc`, and a counting proxy in front of DynamoDB Local.
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
+use hyper::body::Bytes;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use knotie::model::account::Account;
-use knotie::model::account::Identity;
+use hyper_util::rt::TokioExecutor;
+use knotie::model::account::{Account, Identity};
 use knotie::model::ids::AccountId;
 use knotie::model::tokens::NewToken;
 use knotie::rules::lifecycle;
 use knotie_local::{BoxError, Local, DEV_PEPPER};
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
 
 const CALL: &str = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_account","arguments":{}}}"#;
 
@@ -294,15 +289,14 @@ impl Bench {
 
     /// DynamoDB requests per tools/call, by operation, through a counting proxy.
     pub async fn count_requests(&self, kind: Kind, calls: usize) -> Result<Value, BoxError> {
-        let counts = Arc::new(Mutex::new(BTreeMap::<String, usize>::new()));
-        let proxy = proxy(self.dynamodb.clone(), Arc::clone(&counts)).await?;
-        let server = self.start(kind, &format!("http://{proxy}"));
+        let proxy = knotie_local::proxy::Proxy::start(&self.dynamodb).await?;
+        let server = self.start(kind, &proxy.url());
         wait_until_up(self, &server).await?;
-        counts.lock().unwrap().clear();
+        proxy.take_counts();
         for _ in 0..calls {
             self.call(server.port).await?;
         }
-        let counts = counts.lock().unwrap().clone();
+        let counts = proxy.take_counts();
         let total: usize = counts.values().sum();
         let mut per_call = serde_json::Map::new();
         per_call.insert("total".into(), json!(total as f64 / calls as f64));
@@ -322,46 +316,6 @@ async fn wait_until_up(bench: &Bench, server: &Server) -> Result<(), BoxError> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     Ok(())
-}
-
-/// A pass-through proxy to DynamoDB that counts requests by `X-Amz-Target`.
-async fn proxy(
-    upstream: String,
-    counts: Arc<Mutex<BTreeMap<String, usize>>>,
-) -> Result<SocketAddr, BoxError> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let client: Client<HttpConnector, Incoming> =
-        Client::builder(TokioExecutor::new()).build_http();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let (client, counts, upstream) =
-                (client.clone(), Arc::clone(&counts), upstream.clone());
-            tokio::spawn(async move {
-                let service =
-                    hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
-                        let op = req
-                            .headers()
-                            .get("x-amz-target")
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or("?");
-                        let op = op.rsplit('.').next().unwrap_or(op).to_owned();
-                        *counts.lock().unwrap().entry(op).or_default() += 1;
-                        let uri = format!(
-                            "{upstream}{}",
-                            req.uri().path_and_query().map_or("/", |p| p.as_str())
-                        );
-                        *req.uri_mut() = uri.parse().expect("a valid upstream URI");
-                        let client = client.clone();
-                        async move { client.request(req).await }
-                    });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    Ok(addr)
 }
 
 fn free_port() -> u16 {

@@ -2,6 +2,7 @@
 //! handler functions, against DynamoDB Local, with demo data.
 
 pub mod gateway;
+pub mod proxy;
 pub mod seed;
 pub mod server;
 
