@@ -158,4 +158,20 @@ mod tests {
             Ok(())
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_origin_or_host_is_judged_without_panicking(origin in "[ -~]{0,60}", host in "[ -~]{0,60}") {
+                let c = config(&["https://app.knotie.example", "http://127.0.0.1:*"], Some(&["127.0.0.1"]));
+                let result = check(&headers(Some(&origin), Some(&host)), &c);
+                if result.is_ok() {
+                    prop_assert!(origin.to_ascii_lowercase().contains("app.knotie.example") || origin.contains("127.0.0.1"));
+                }
+            }
+        }
+    }
 }

@@ -179,4 +179,30 @@ mod tests {
         assert!(admit(grant(Some(1_001), false), now).is_ok());
         assert!(admit(grant(None, false), now).is_ok());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_authorization_header_is_read_or_refused_with_a_message(h in "\\PC{0,80}") {
+                match bearer(Some(&h)) {
+                    Ok(token) => prop_assert!(h.contains(token.expose())),
+                    Err(e) => prop_assert!(matches!(e, Error::InvalidToken(ref m) if !m.is_empty())),
+                }
+            }
+
+            #[test]
+            fn a_valid_token_is_found_behind_any_spacing_and_scheme_case(
+                before in "[ \t]{0,3}", between in "[ \t]{1,3}", after in "[ \t]{0,3}",
+                upper in any::<bool>(),
+            ) {
+                let scheme = if upper { "BEARER" } else { "bearer" };
+                let header = format!("{before}{scheme}{between}{TOKEN}{after}");
+                let token = bearer(Some(&header)).unwrap();
+                prop_assert_eq!(token.expose(), TOKEN);
+            }
+        }
+    }
 }

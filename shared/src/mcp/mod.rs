@@ -272,3 +272,59 @@ fn empty(status: StatusCode) -> Response<Body> {
     *response.status_mut() = status;
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Into::into),
+            any::<i64>().prop_map(Into::into),
+            "\\PC{0,20}".prop_map(Into::into),
+            Just("2.0".into()),
+            Just("tools/call".into()),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(Into::into),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("jsonrpc".to_owned()),
+                        Just("method".to_owned()),
+                        Just("id".to_owned()),
+                        Just("params".to_owned()),
+                        Just("name".to_owned()),
+                        Just("result".to_owned()),
+                        "[a-z]{1,6}",
+                    ],
+                    inner,
+                    0..5,
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Whatever a client posts, the screening either passes it on or answers with a
+        /// client error (or 202 for a response), a JSON-RPC body and no panic.
+        #[test]
+        fn any_message_is_screened_to_a_client_answer_or_passed_on(message in json(), text in "\\PC{0,40}") {
+            for parsed in [Ok(message.clone()), serde_json::from_str::<Value>(&text)] {
+                let id = parsed.as_ref().ok().and_then(|m| m.get("id")).cloned().unwrap_or(Value::Null);
+                if let Some(answer) = check_message(parsed, id) {
+                    let status = answer.status();
+                    prop_assert!(status == StatusCode::ACCEPTED || status == StatusCode::OK || status.is_client_error());
+                    if status != StatusCode::ACCEPTED {
+                        let body: Value = serde_json::from_slice(answer.body().as_ref()).unwrap();
+                        prop_assert_eq!(&body["jsonrpc"], "2.0");
+                        prop_assert!(body["error"]["code"].is_i64());
+                    }
+                }
+            }
+        }
+    }
+}

@@ -252,4 +252,44 @@ mod tests {
         assert_eq!(f.minutes, 3.3);
         assert_eq!(f.success_rate, Some(0.667));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Dates as a model might write them: any year (signed, five digits), any month
+        /// and day, leap days, and text that is no date at all.
+        fn date_like() -> impl Strategy<Value = String> {
+            prop_oneof![
+                (-99_999i32..=99_999, 0u8..=13, 0u8..=32)
+                    .prop_map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}")),
+                (-99_999i32..=99_999, 0u8..=13, 0u8..=32)
+                    .prop_map(|(y, m, d)| format!("{y:+05}-{m:02}-{d:02}")),
+                (1900i32..=2100).prop_map(|y| format!("{y}-02-29")),
+                Just(format_date(Date::MIN)),
+                Just(format_date(Date::MAX)),
+                "\\PC{0,30}",
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn any_range_is_checked_without_panicking(
+                start in proptest::option::of(date_like()),
+                end in proptest::option::of(date_like()),
+                today in prop_oneof![
+                    Just(Date::MIN.to_julian_day()),
+                    Just(Date::MAX.to_julian_day()),
+                    Date::MIN.to_julian_day()..=Date::MAX.to_julian_day(),
+                ],
+            ) {
+                let today = Date::from_julian_day(today).unwrap();
+                if let Ok(range) = DateRange::parse(start.as_deref(), end.as_deref(), today) {
+                    prop_assert!(range.start <= range.end);
+                    let days = range.end.to_julian_day() - range.start.to_julian_day();
+                    prop_assert!(i64::from(days) < MAX_RANGE_DAYS);
+                }
+            }
+        }
+    }
 }

@@ -237,4 +237,25 @@ mod tests {
         assert!(TOKENS.parse_limit("many").is_err());
         assert_eq!(TOKENS.parse_limit(" 5 ").unwrap(), 5);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_cursor_opens_only_if_sealed_here(cursor in "\\PC{0,200}", limit in any::<Option<u32>>()) {
+                let request = PageRequest { limit, cursor: Some(cursor) };
+                let opened = TOKENS.start(&pepper(), &account("acct_a"), &request);
+                prop_assert!(opened.is_err());
+            }
+
+            #[test]
+            fn every_position_survives_its_cursor(position in "\\PC{0,200}", id in "[a-z_]{1,20}") {
+                let cursor = cursor_after(TOKENS, &id, &position);
+                let start = start(TOKENS, &id, &cursor).unwrap();
+                prop_assert_eq!(start.after, Some(Position(position)));
+            }
+        }
+    }
 }

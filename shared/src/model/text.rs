@@ -70,4 +70,21 @@ mod tests {
         assert_eq!(lines.check("prompt", "a\nb").unwrap(), "a\nb");
         assert!(lines.check("prompt", "a\u{7}b").is_err());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn accepted_text_keeps_the_rule(value in "\\PC{0,120}|[\\x00-\\x1f ]{0,5}", multiline in any::<bool>()) {
+                let rule = TextRule { max_chars: 100, multiline, code: "invalid_input" };
+                if let Ok(text) = rule.check("field", &value) {
+                    prop_assert_eq!(text.trim(), text.as_str());
+                    prop_assert!(!text.is_empty() && text.chars().count() <= 100);
+                    prop_assert!(text.chars().all(|c| !c.is_control() || (multiline && matches!(c, '\n' | '\t'))));
+                }
+            }
+        }
+    }
 }

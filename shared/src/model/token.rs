@@ -212,4 +212,37 @@ mod tests {
         assert!(!shown.contains(&t.expose()[5..45]));
         assert!(shown.contains(&t.hint()));
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_string_parses_or_is_refused_without_panicking(s in ".{0,80}") {
+                if let Ok(token) = Token::parse(&s) {
+                    prop_assert_eq!(token.expose(), s.as_str());
+                    prop_assert_eq!(s.len(), TOKEN_LEN);
+                    prop_assert_eq!(checksum(&s[..BODY_LEN]), &s[BODY_LEN..]);
+                }
+            }
+
+            #[test]
+            fn every_single_character_change_is_caught(i in 5..TOKEN_LEN, c in "[0-9A-Za-z]") {
+                let token = Token::generate(&SystemRandom::new()).unwrap();
+                let mut s = token.expose().to_owned();
+                prop_assume!(s[i..=i] != c);
+                s.replace_range(i..=i, &c);
+                prop_assert_eq!(Token::parse(&s), Err(TokenError::ChecksumMismatch));
+            }
+
+            #[test]
+            fn cut_or_extended_tokens_say_so(cut in 6..TOKEN_LEN, extra in "[0-9A-Za-z]{1,20}") {
+                let token = Token::generate(&SystemRandom::new()).unwrap();
+                prop_assert_eq!(Token::parse(&token.expose()[..cut]), Err(TokenError::Truncated));
+                let padded = format!("{}{extra}", token.expose());
+                prop_assert_eq!(Token::parse(&padded), Err(TokenError::Padded));
+            }
+        }
+    }
 }

@@ -243,4 +243,51 @@ mod tests {
         record.revoked_at = Some(at(150));
         assert_eq!(record.status(at(160)), TokenStatus::Revoked);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn json() -> impl Strategy<Value = serde_json::Value> {
+            let leaf = prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(Into::into),
+                any::<i64>().prop_map(Into::into),
+                any::<f64>().prop_map(|f| serde_json::json!(f)),
+                "\\PC{0,70}".prop_map(Into::into),
+            ];
+            leaf.prop_recursive(3, 16, 4, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..4).prop_map(Into::into),
+                    proptest::collection::btree_map(
+                        prop_oneof![
+                            Just("name".to_owned()),
+                            Just("scopes".to_owned()),
+                            Just("expires_in_days".to_owned()),
+                            "[a-z]{1,8}"
+                        ],
+                        inner,
+                        0..4,
+                    )
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn any_body_is_a_new_token_or_a_400(body in json(), raw in proptest::collection::vec(any::<u8>(), 0..64)) {
+                for bytes in [body.to_string().into_bytes(), raw] {
+                    match NewToken::from_json(&bytes) {
+                        Ok(new) => {
+                            prop_assert!(NAME.check("name", &new.name).is_ok());
+                            prop_assert!(!new.scopes.is_empty());
+                            prop_assert!(new.expires_in_days.is_none_or(|d| (1..=MAX_EXPIRY_DAYS).contains(&d)));
+                        }
+                        Err(e) => prop_assert_eq!(e.status(), 400),
+                    }
+                }
+            }
+        }
+    }
 }
