@@ -17,5 +17,6 @@ mod mcp_clients;
 mod mcp_protocol;
 mod mcp_tools;
 mod outages;
+mod properties;
 mod revoke;
 mod template;

@@ -111,6 +111,17 @@ pub async fn reply(
     (status, json)
 }
 
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// Calls the management routes for one account, through the sample events.
 pub struct Caller<'a> {
     pub app: &'a App,
@@ -135,9 +146,10 @@ impl Caller<'_> {
             .iter()
             .map(|(k, v)| (k.to_string(), Value::from(*v)))
             .collect();
+        // As API Gateway delivers it: percent-encoded.
         event["rawQueryString"] = params
             .iter()
-            .map(|(k, v)| format!("{k}={v}"))
+            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
             .collect::<Vec<_>>()
             .join("&")
             .into();
@@ -151,8 +163,9 @@ impl Caller<'_> {
 
     pub async fn revoke(&self, id: &str) -> Reply {
         let mut event = event("revoke.json", &self.account);
-        event["rawPath"] = format!("/mcp-tokens/{id}").into();
-        event["requestContext"]["http"]["path"] = format!("/mcp-tokens/{id}").into();
+        let path = format!("/mcp-tokens/{}", percent_encode(id));
+        event["rawPath"] = path.clone().into();
+        event["requestContext"]["http"]["path"] = path.into();
         event["pathParameters"] = serde_json::json!({ "id": id });
         reply(knotie::api::revoke(self.app, request(&event)).await).await
     }
