@@ -1,4 +1,4 @@
-.PHONY: dev test lint build bench
+.PHONY: dev test lint build bench soak
 # Run the service locally: DynamoDB Local, demo accounts, the API on 127.0.0.1:3000.
 dev:
 	@bash scripts/dev.sh
@@ -15,3 +15,6 @@ build:
 # Rust vs the Node.js peer, measured side by side: writes bench/results.json and RESULTS.md.
 bench:
 	@bash scripts/bench.sh
+# A bounded mixed load (32 clients, 3 minutes) on the local stack, then its invariants.
+soak:
+	@bash scripts/soak.sh

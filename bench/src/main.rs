@@ -8,13 +8,11 @@
 //! binary), `NODE_PEER` (its `server.mjs`), `COLD_STARTS` (15), `WARM_CALLS` (3000),
 //! `FLOOR_WARMUP` (10000), `OUT_DIR` (where results.json and RESULTS.md go).
 
-mod measure;
-
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use measure::{percentile, Bench, Kind, Sample};
+use knotie_bench::measure::{percentile, Bench, Kind, Sample};
 
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name)

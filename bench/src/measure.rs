@@ -318,7 +318,7 @@ async fn wait_until_up(bench: &Bench, server: &Server) -> Result<(), BoxError> {
     Ok(())
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -351,10 +351,15 @@ fn clock_ticks() -> u64 {
 }
 
 fn peak_rss_mb(pid: u32) -> f64 {
+    rss_mb(pid, "VmHWM:")
+}
+
+/// A memory figure of `/proc/<pid>/status` (`VmRSS:` now, `VmHWM:` the peak), in MB.
+pub fn rss_mb(pid: u32, field: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let kb: f64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0.0);
     (kb / 102.4).round() / 10.0

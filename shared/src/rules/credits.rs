@@ -11,10 +11,12 @@ use crate::model::hashing::Pepper;
 use crate::model::ids::{self, AccountId, CustomerId, TransactionId};
 use crate::model::page::{Page, PageRequest};
 use crate::model::time::Timestamp;
-use crate::store::{Store, Written};
+use crate::store::credits::Committed;
+use crate::store::Store;
 
-/// Concurrent allocations make the optimistic write retry; past this, report contention.
-const MAX_ROUNDS: usize = 8;
+/// Concurrent allocations make the optimistic write retry; past this, report contention
+/// (503). A round is 2 reads and 1 transaction.
+const MAX_ROUNDS: usize = 16;
 
 pub async fn balances(store: &Store, account: &AccountId) -> Result<Balances, Error> {
     let (profile, all) = tokio::try_join!(store.account(account), store.all_customers(account))?;
@@ -57,9 +59,12 @@ pub async fn allocate(
     let key = IdempotencyKey::parse(request.idempotency_key)?;
     let note = request.note.map(|t| NOTE.check("note", t)).transpose()?;
     let customer = customers::parse_id(request.customer_id)?;
-    for _ in 0..MAX_ROUNDS {
-        if let Some(done) = store.idempotency(account, &key).await? {
-            return replay(store, account, &done, &customer, amount).await;
+    let mut check_key = true;
+    for round in 0..MAX_ROUNDS {
+        if check_key {
+            if let Some(done) = store.idempotency(account, &key).await? {
+                return replay(store, account, &done, &customer, amount).await;
+            }
         }
         let (pool, found) = store.pool_and_customer(account, &customer).await?;
         let balance = found
@@ -77,21 +82,44 @@ pub async fn allocate(
             created_by: actor.to_owned(),
             created_at: now,
         };
-        let written = store
+        let committed = store
             .commit_allocation(account, pool_change, balance_change, &transaction, &key)
             .await?;
-        if written == Written::Yes {
-            return Ok(Allocation {
-                transaction,
-                replayed: false,
-            });
+        match committed {
+            Committed::Yes => {
+                return Ok(Allocation {
+                    transaction,
+                    replayed: false,
+                })
+            }
+            // Someone else's allocation won the race for the pool: read again, after a
+            // pause that spreads the racers out.
+            Committed::BalanceChanged => {
+                check_key = false;
+                contention_pause(round).await;
+            }
+            // A retry of this very allocation committed first: answer with its result.
+            Committed::KeyUsed => check_key = true,
         }
-        // A balance changed or the key was used meanwhile: read again.
     }
     Err(Error::Unavailable {
         what: "the credit ledger",
         source: "balances kept changing during the allocation".into(),
     })
+}
+
+/// A growing, jittered pause between optimistic rounds, so that many allocations racing
+/// for one account's pool take turns instead of all failing together.
+async fn contention_pause(round: usize) {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let mut jitter = [0u8; 1];
+    let _ = SystemRandom::new().fill(&mut jitter);
+    let most = u64::try_from(round.min(6))
+        .unwrap_or(6)
+        .saturating_add(1)
+        .saturating_mul(8);
+    let ms = u64::from(jitter[0]).checked_rem(most).unwrap_or(0);
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
 }
 
 /// The balances after moving `amount` from the pool to a customer: never negative, never

@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::customers::customer_from_item;
 use super::item::{n, put_opt, s, time, Item, ItemExt};
-use super::{internal, keys, Store, Written};
+use super::{internal, keys, Store};
 use crate::error::Error;
 use crate::model::credits::{
     Change, IdempotencyKey, IdempotencyRecord, Transaction, TransactionKind,
@@ -13,6 +13,16 @@ use crate::model::credits::{
 use crate::model::customers::Customer;
 use crate::model::ids::{AccountId, CustomerId, TransactionId};
 use crate::model::page::{Position, Slice};
+
+/// How an allocation's transaction ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Committed {
+    Yes,
+    /// A balance changed since it was read (another allocation): nothing was written.
+    BalanceChanged,
+    /// The idempotency key was used meanwhile: nothing was written.
+    KeyUsed,
+}
 
 impl Store {
     /// The account's pool and a customer, read together (strongly consistent).
@@ -62,7 +72,7 @@ impl Store {
 
     /// Moves credits from the pool to a customer in one transaction: both balances (each
     /// only if unchanged since read), the ledger entry and the idempotency record (only if
-    /// the key is unused). [`Written::Refused`] if anything changed meanwhile.
+    /// the key is unused).
     pub async fn commit_allocation(
         &self,
         account: &AccountId,
@@ -70,7 +80,7 @@ impl Store {
         balance: Change,
         t: &Transaction,
         key: &IdempotencyKey,
-    ) -> Result<Written, Error> {
+    ) -> Result<Committed, Error> {
         let pk = keys::account(account);
         let customer = t
             .customer_id
@@ -89,10 +99,10 @@ impl Store {
             ]))?,
         ];
         match self.transact(writes).await? {
-            None => Ok(Written::Yes),
+            None => Ok(Committed::Yes),
+            Some(0 | 1) => Ok(Committed::BalanceChanged),
             Some(2) => Err(Error::Internal("a new transaction id collided".into())),
-            // A balance changed or the key was used meanwhile.
-            Some(_) => Ok(Written::Refused),
+            Some(_) => Ok(Committed::KeyUsed),
         }
     }
 
