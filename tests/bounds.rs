@@ -135,3 +135,54 @@ async fn each_tool_makes_at_most_its_listed_dynamodb_requests() {
         );
     }
 }
+
+/// A measurement, not a check (ignored by default): the same calls on an account with
+/// 3,000 calls of history and on one with 100,000 — median time and DynamoDB requests.
+/// `bash scripts/test.sh history -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn history_does_not_change_what_a_call_costs() {
+    let proxy = Proxy::start(&common::env("KNOTIE_TEST_DYNAMODB"))
+        .await
+        .unwrap();
+    for calls in [3_000, 100_000] {
+        let clean = common::app().await;
+        let account = common::account(&clean, true).await;
+        let profile = clean.store.account(&account).await.unwrap().unwrap();
+        let seeding = std::time::Instant::now();
+        knotie_local::seed::account_data(&clean.store, &profile, calls, Timestamp::now())
+            .await
+            .unwrap();
+        eprintln!("seeded {calls} calls in {:?}", seeding.elapsed());
+        let app = Arc::new(App {
+            store: common::store_at(&proxy.url()).await,
+            ..clean
+        });
+        let token = harness::token(&app, &account, None).await;
+        let mcp = harness::mcp(Arc::clone(&app));
+        let c = McpCaller { mcp: &mcp, token };
+        c.ok("get_account", json!({})).await;
+        let lonely =
+            c.ok("create_customer", json!({ "name": "No calls" })).await["customer_id"].clone();
+        for (tool, arguments) in [
+            ("list_recent_calls", json!({})),
+            ("list_recent_calls", json!({ "customer_id": lonely })),
+            ("get_usage_analytics", json!({ "group_by": "agent" })),
+        ] {
+            let mut times = Vec::new();
+            proxy.take_counts();
+            for _ in 0..50 {
+                let started = std::time::Instant::now();
+                c.ok(tool, arguments.clone()).await;
+                times.push(started.elapsed());
+            }
+            times.sort();
+            let requests: usize = proxy.take_counts().values().sum();
+            eprintln!(
+                "{calls:>7} calls of history: {tool} {arguments}: median {:?}, {} DynamoDB requests per call",
+                times[times.len() / 2],
+                requests as f64 / 50.0
+            );
+        }
+    }
+}
