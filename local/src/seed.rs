@@ -256,7 +256,9 @@ pub async fn account_data(
     // allocation per customer that covers its usage with room to spare, and the usage.
     let mut pool = 0;
     let mut purchases = Vec::new();
-    for (days, amount) in [(31, 40_000), (12, 25_000)] {
+    // The second pack is bigger when a long history needs it.
+    let used: i64 = call_list.iter().map(|c| c.credits_used).sum();
+    for (days, amount) in [(31, 40_000), (12, (used + 10_000).max(25_000))] {
         pool += amount;
         let at = stamp(now - Duration::days(days));
         purchases.push(Transaction {
