@@ -189,7 +189,10 @@ fn secrets(token: &str, jwt: &str) -> Vec<(&'static str, String)> {
 async fn no_secret_is_logged_at_any_level_the_runtime_trace_included() {
     let mut d = deployment().await;
     d.env.push(("AWS_LAMBDA_LOG_LEVEL", "trace".into()));
-    d.env.push(("RUST_LOG", "trace".into()));
+    // Directives aimed at the very targets that would leak, too.
+    let aimed = "trace,lambda_runtime::layers::api_response=trace,\
+                 aws_smithy_runtime::client::orchestrator=trace,hyper::proto=trace";
+    d.env.push(("RUST_LOG", aimed.into()));
     let revoke_env: Vec<_> = d
         .env
         .iter()
@@ -247,6 +250,26 @@ async fn no_secret_is_logged_at_any_level_the_runtime_trace_included() {
             );
         }
     }
+}
+
+/// GitHub's documented example key, which signed `secret-scanning-github.json`.
+const GITHUB_EXAMPLE_KEYS: &str = r#"{"public_keys": [{"key_identifier": "90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874555f4a", "key": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE9MJJHnMfn2+H4xL4YaPDA4RpJqUq\nkCmRCBnYERxZanmcpzQSXs1X/AljlKkbJ8qpVIW4clayyef9gWhFbNHWAA==\n-----END PUBLIC KEY-----", "is_current": true}]}"#;
+
+#[tokio::test]
+async fn the_leaks_binary_answers_its_sample_events() {
+    let mut d = deployment().await;
+    let keys = crate::common::keys::KeyServer::serving(GITHUB_EXAMPLE_KEYS).await;
+    d.env.push(("SECRET_SCANNING_KEYS_URL", keys.url.clone()));
+    let mut leaks = Function::start("leaks", &d.env).await;
+    let (status, labels) = http(leaks.invoke(&event("secret-scanning-github.json")).await);
+    assert_eq!(status, 200, "{labels}");
+    assert_eq!(labels[0]["label"], "false_positive");
+    assert_eq!(labels[0]["token_type"], "some_type");
+    let (status, body) = http(leaks.invoke(&event("credentials-revoke.json")).await);
+    assert_eq!(status, 202, "{body}");
+    let mut unsigned = event("secret-scanning-github.json");
+    unsigned["headers"]["github-public-key-signature"] = "MEUCIQ==".into();
+    assert_eq!(http(leaks.invoke(&unsigned).await).0, 401);
 }
 
 #[tokio::test]

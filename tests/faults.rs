@@ -71,7 +71,7 @@ async fn under_injected_faults_nothing_is_lost_duplicated_or_misreported() {
             name: Some(name.into()),
             ..Default::default()
         };
-        let c = customers::create(&clean.store, &account, fields, Timestamp::now());
+        let c = customers::create(&clean.store, &account, fields, Timestamp::now(), None);
         customer_ids.push(c.await.unwrap().customer_id.to_string());
     }
     let live = harness::token(&clean, &account, None).await;
@@ -136,8 +136,14 @@ async fn under_injected_faults_nothing_is_lost_duplicated_or_misreported() {
                     idempotency_key: &key,
                     note: None,
                 };
-                let allocated =
-                    credits::allocate(&app.store, &account, "test", request, Timestamp::now());
+                let allocated = credits::allocate(
+                    &app.store,
+                    &account,
+                    "test",
+                    request,
+                    Timestamp::now(),
+                    None,
+                );
                 let allocated = allocated.await.map(|a| a.transaction.amount);
                 Outcome::Allocated(key, allocated)
             });
@@ -152,8 +158,14 @@ async fn under_injected_faults_nothing_is_lost_duplicated_or_misreported() {
                 name: Some(name.clone()),
                 ..Default::default()
             };
-            let renamed =
-                customers::update(&app.store, &account, &customer, fields, Timestamp::now());
+            let renamed = customers::update(
+                &app.store,
+                &account,
+                &customer,
+                fields,
+                Timestamp::now(),
+                None,
+            );
             Outcome::Renamed(renamed.await.map(|c| c.name))
         });
     }
@@ -268,7 +280,14 @@ async fn under_injected_faults_nothing_is_lost_duplicated_or_misreported() {
             idempotency_key: &key,
             note: None,
         };
-        let again = credits::allocate(&clean.store, &account, "test", request, Timestamp::now());
+        let again = credits::allocate(
+            &clean.store,
+            &account,
+            "test",
+            request,
+            Timestamp::now(),
+            None,
+        );
         let again = again.await.unwrap();
         assert!(
             again.replayed || !allocation_keys.contains(&key),
@@ -382,4 +401,58 @@ async fn revoke_by_token(
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     id
+}
+
+/// The same key sent twice at once, on a pool that holds one allocation: whichever call
+/// loses the race answers with the winner's result, not "not enough credits".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_sent_twice_at_once_answers_both_with_one_allocation() {
+    let app = Arc::new(common::app().await);
+    for round in 0..8 {
+        let account = common::account(&app, true).await;
+        let mut profile = app.store.account(&account).await.unwrap().unwrap();
+        profile.credit_pool = 150;
+        app.store
+            .put_account(&profile, Timestamp::now())
+            .await
+            .unwrap();
+        let fields = CustomerFields {
+            name: Some("Acme".into()),
+            ..Default::default()
+        };
+        let customer = customers::create(&app.store, &account, fields, Timestamp::now(), None);
+        let customer = customer.await.unwrap().customer_id.to_string();
+        let mut tasks = JoinSet::new();
+        for _ in 0..2 {
+            let (app, account, customer) = (Arc::clone(&app), account.clone(), customer.clone());
+            tasks.spawn(async move {
+                let request = credits::AllocationRequest {
+                    customer_id: &customer,
+                    amount: 100,
+                    idempotency_key: "twice",
+                    note: None,
+                };
+                credits::allocate(
+                    &app.store,
+                    &account,
+                    "test",
+                    request,
+                    Timestamp::now(),
+                    None,
+                )
+                .await
+            });
+        }
+        let answers = tasks.join_all().await;
+        let ids: BTreeSet<String> = answers
+            .iter()
+            .map(|a| match a {
+                Ok(a) => a.transaction.transaction_id.to_string(),
+                Err(e) => panic!("round {round}: {e:?}"),
+            })
+            .collect();
+        assert_eq!(ids.len(), 1, "round {round}: two allocations for one key");
+        let balances = credits::balances(&app.store, &account).await.unwrap();
+        assert_eq!((balances.pool, balances.allocated), (50, 100));
+    }
 }

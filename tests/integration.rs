@@ -9,6 +9,7 @@ mod bounds;
 mod events;
 mod faults;
 mod generate;
+mod leaks;
 mod limits;
 mod list;
 mod local_server;

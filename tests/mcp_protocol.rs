@@ -386,6 +386,7 @@ async fn revoke_sample_token(app: &knotie::App, account: &knotie::model::ids::Ac
         expires_at: None,
         last_used_at: None,
         revoked_at: None,
+        revocation: None,
         hash: app.pepper.get().await.unwrap().hash(&token),
         counted: true,
     };

@@ -58,3 +58,33 @@ fn the_pepper_is_generated_by_secrets_manager_not_written_in_the_template() {
     assert!(secret["Properties"]["GenerateSecretString"].is_mapping());
     assert!(secret["Properties"]["SecretString"].is_null());
 }
+
+#[test]
+fn history_expires_by_the_ttl_attribute_the_store_writes() {
+    let template = template();
+    let ttl = &template["Resources"]["TokenTable"]["Properties"]["TimeToLiveSpecification"];
+    assert_eq!(
+        ttl["AttributeName"].as_str(),
+        Some(knotie::store::keys::TTL)
+    );
+    assert_eq!(ttl["Enabled"].as_bool(), Some(true));
+}
+
+#[test]
+fn the_leak_routes_are_public_and_every_other_route_has_the_authorizer() {
+    let template = template();
+    let resources = template["Resources"].as_mapping().unwrap();
+    let mut public = Vec::new();
+    for (_, resource) in resources {
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for (_, event) in events {
+            if event["Properties"]["Auth"]["Authorizer"].as_str() == Some("NONE") {
+                public.push(event["Properties"]["Path"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    public.sort();
+    assert_eq!(public, ["/credentials/revoke", "/secret-scanning/github"]);
+}

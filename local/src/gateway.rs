@@ -19,6 +19,8 @@ pub enum Route<'a> {
     Api(Api, Option<&'a str>),
     /// The MCP endpoint, any method: its handler answers GET and DELETE itself (405).
     Mcp,
+    /// The public leak routes (no authorizer): GitHub's reports, holders' reports.
+    Leaks,
     /// A file of the Settings page (`web/dist`), with its content type.
     Page(&'static str, &'static str),
 }
@@ -28,6 +30,7 @@ pub enum Api {
     Generate,
     List,
     Revoke,
+    Events,
 }
 
 impl Route<'_> {
@@ -36,6 +39,9 @@ impl Route<'_> {
         let path = path.trim_end_matches('/');
         match (method, path) {
             (_, "/mcp") => Some(Route::Mcp),
+            (&Method::POST, "/secret-scanning/github" | "/credentials/revoke") => {
+                Some(Route::Leaks)
+            }
             (&Method::GET, "" | "/index.html") => {
                 Some(Route::Page("index.html", "text/html; charset=utf-8"))
             }
@@ -48,6 +54,10 @@ impl Route<'_> {
             }
             (&Method::POST, "/mcp-tokens") => Some(Route::Api(Api::Generate, None)),
             (&Method::GET, "/mcp-tokens") => Some(Route::Api(Api::List, None)),
+            (&Method::GET, p) => {
+                let id = p.strip_prefix("/mcp-tokens/")?.strip_suffix("/events")?;
+                (!id.is_empty() && !id.contains('/')).then_some(Route::Api(Api::Events, Some(id)))
+            }
             (&Method::DELETE, p) => {
                 let id = p.strip_prefix("/mcp-tokens/")?;
                 (!id.is_empty() && !id.contains('/')).then_some(Route::Api(Api::Revoke, Some(id)))
@@ -63,6 +73,7 @@ impl Api {
             Api::Generate => "POST /mcp-tokens",
             Api::List => "GET /mcp-tokens",
             Api::Revoke => "DELETE /mcp-tokens/{id}",
+            Api::Events => "GET /mcp-tokens/{id}/events",
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod server;
 use std::sync::Arc;
 
 use knotie::config::{Config, DEFAULT_ACCOUNT_CLAIM};
+use knotie::leaks::Leaks;
 use knotie::mcp::Mcp;
 use knotie::model::hashing::Pepper;
 use knotie::secrets::PepperSource;
@@ -28,7 +29,8 @@ pub fn env_or(name: &str, default: &str) -> String {
 }
 
 /// What the local server serves, configured from the environment: `PORT` (3000),
-/// `TABLE_NAME`, `DYNAMODB_ENDPOINT`, `DEV_PEPPER`, `ACCOUNT_CLAIM`, `MCP_URL`, `WEB_DIR`.
+/// `TABLE_NAME`, `DYNAMODB_ENDPOINT`, `DEV_PEPPER`, `ACCOUNT_CLAIM`, `MCP_URL`, `WEB_DIR`,
+/// `SECRET_SCANNING_KEYS_URL`.
 pub struct Local {
     pub port: u16,
     /// The built Settings page (`WEB_DIR`, default `web/dist`).
@@ -36,6 +38,7 @@ pub struct Local {
     pub dynamodb: String,
     pub app: Arc<App>,
     pub mcp: Mcp,
+    pub leaks: Leaks,
 }
 
 impl Local {
@@ -50,6 +53,11 @@ impl Local {
             // (the settings page, the MCP Inspector).
             allowed_origins: vec!["http://127.0.0.1:*".into(), "http://localhost:*".into()],
             allowed_hosts: Some(vec!["127.0.0.1".into(), "localhost".into(), "::1".into()]),
+            // A test can point this at a key server of its own.
+            secret_scanning_keys_url: env_or(
+                "SECRET_SCANNING_KEYS_URL",
+                knotie::config::DEFAULT_SECRET_SCANNING_KEYS_URL,
+            ),
         };
         let dynamodb = env_or("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000");
         let sdk = knotie::aws::local_sdk_config().await;
@@ -65,6 +73,7 @@ impl Local {
             web_dir: env_or("WEB_DIR", "web/dist").into(),
             dynamodb,
             mcp: Mcp::new(Arc::clone(&app)),
+            leaks: Leaks::new(Arc::clone(&app)),
             app,
         })
     }

@@ -190,6 +190,7 @@ pub async fn account_data(
                 account,
                 fields,
                 stamp(start + Duration::minutes(i as i64)),
+                None,
             )
             .await?
             .customer_id,
@@ -214,7 +215,7 @@ pub async fn account_data(
         };
         let at = stamp(start + Duration::minutes(10 + i as i64));
         let customer = customer_ids[*customer].as_str();
-        agent_list.push(agents::create(store, account, customer, fields, at).await?);
+        agent_list.push(agents::create(store, account, customer, fields, at, None).await?);
     }
 
     // Calls: busier on weekdays and in business hours; each costs a credit per started minute.
@@ -294,7 +295,7 @@ pub async fn account_data(
             idempotency_key: &key,
             note: Some("Monthly allocation"),
         };
-        credits::allocate(store, account, "seed", request, at).await?;
+        credits::allocate(store, account, "seed", request, at, None).await?;
         let note = "Calls over the last 30 days";
         store
             .charge_usage(account, id, used, note, stamp(now))

@@ -87,6 +87,11 @@ async fn answer(
                 http::Request::from_parts(parts, lambda_http::Body::Binary(body.to_vec()));
             local.mcp.handle(request).await
         }
+        Route::Leaks => {
+            let request =
+                http::Request::from_parts(parts, lambda_http::Body::Binary(body.to_vec()));
+            local.leaks.handle(request).await
+        }
         Route::Page(file, content_type) => return Ok(page(&local, file, content_type)),
         Route::Api(api, id) => {
             let request = gateway::to_lambda_request(
@@ -108,7 +113,7 @@ async fn answer(
             };
             match api {
                 Api::Generate => knotie::api::generate(&local.app, request).await,
-                Api::List => knotie::api::list(&local.app, request).await,
+                Api::List | Api::Events => knotie::api::reads(&local.app, request).await,
                 Api::Revoke => knotie::api::revoke(&local.app, request).await,
             }
         }

@@ -20,11 +20,14 @@ pub enum Refused {
 /// against the allowed hosts (when the configuration lists them).
 pub fn check(headers: &HeaderMap, config: &Config) -> Result<(), Refused> {
     if let Some(origin) = headers.get(header::ORIGIN) {
-        let allowed = origin
-            .to_str()
-            .ok()
-            .and_then(Endpoint::parse)
-            .is_some_and(|o| config.allowed_origins.iter().any(|a| o.matches(a)));
+        let origin = origin.to_str().ok().map(str::trim);
+        // Sandboxed pages and file URLs send `null`: only an explicit `null` admits them.
+        let allowed = match origin {
+            Some("null") => config.allowed_origins.iter().any(|a| a.trim() == "null"),
+            other => other
+                .and_then(Endpoint::parse)
+                .is_some_and(|o| config.allowed_origins.iter().any(|a| o.matches(a))),
+        };
         if !allowed {
             return Err(Refused::Origin);
         }
@@ -36,13 +39,29 @@ pub fn check(headers: &HeaderMap, config: &Config) -> Result<(), Refused> {
             .and_then(|h| h.parse::<http::uri::Authority>().ok());
         let allowed = host.is_some_and(|h| {
             let name = h.host().trim_matches(['[', ']']);
-            hosts.iter().any(|a| a.eq_ignore_ascii_case(name))
+            hosts
+                .iter()
+                .any(|a| host_name(a).eq_ignore_ascii_case(name))
         });
         if !allowed {
             return Err(Refused::Host);
         }
     }
     Ok(())
+}
+
+/// The name of an allowed host as configured: `::1`, `[::1]`, `localhost:3000` → the
+/// name alone (any port is served).
+fn host_name(allowed: &str) -> &str {
+    let allowed = allowed.trim();
+    if let Some(rest) = allowed.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match allowed.split_once(':') {
+        Some((name, port)) if !port.contains(':') => name,
+        // A bare name, or an IPv6 address without brackets.
+        _ => allowed,
+    }
 }
 
 /// An origin as scheme, host and port (the scheme's default when not written).
@@ -136,6 +155,8 @@ mod tests {
     #[test]
     fn no_origin_is_a_desktop_client_and_passes() {
         assert_eq!(check(&headers(None, None), &config(&[], None)), Ok(()));
+        let sandboxed = config(&["null"], None);
+        assert_eq!(check(&headers(Some("null"), None), &sandboxed), Ok(()));
         let c = config(&[], None);
         assert_eq!(
             check(&headers(Some("https://a.example"), None), &c),

@@ -3,6 +3,8 @@
 use crate::error::BoxError;
 
 pub const DEFAULT_ACCOUNT_CLAIM: &str = "custom:account_id";
+pub const DEFAULT_SECRET_SCANNING_KEYS_URL: &str =
+    "https://api.github.com/meta/public_keys/secret_scanning";
 
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -23,6 +25,8 @@ pub struct Config {
     /// function URL routes by host already); the local server lists loopback names only,
     /// against DNS rebinding.
     pub allowed_hosts: Option<Vec<String>>,
+    /// GitHub's secret scanning public keys (`SECRET_SCANNING_KEYS_URL`).
+    pub secret_scanning_keys_url: String,
 }
 
 impl Config {
@@ -49,6 +53,8 @@ impl Config {
             pepper_secret_id: var("PEPPER_SECRET_ID"),
             allowed_origins: list("MCP_ALLOWED_ORIGINS").unwrap_or_default(),
             allowed_hosts: list("MCP_ALLOWED_HOSTS"),
+            secret_scanning_keys_url: var("SECRET_SCANNING_KEYS_URL")
+                .unwrap_or_else(|| DEFAULT_SECRET_SCANNING_KEYS_URL.into()),
         })
     }
 }

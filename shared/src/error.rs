@@ -17,6 +17,9 @@ pub enum Error {
     /// An MCP request whose bearer token is missing, malformed, unknown, revoked or expired.
     #[error("{0}")]
     InvalidToken(String),
+    /// A leak report that is not signed by GitHub's current keys.
+    #[error("the report is not signed by GitHub: send Github-Public-Key-Identifier and Github-Public-Key-Signature")]
+    BadSignature,
     #[error("API access is not enabled for this account: enable it in your plan, then this token will work")]
     ApiAccessDisabled,
     #[error("no token with this id exists in this account")]
@@ -60,7 +63,9 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Error::Unauthenticated | Error::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Error::Unauthenticated | Error::InvalidToken(_) | Error::BadSignature => {
+                StatusCode::UNAUTHORIZED
+            }
             Error::ApiAccessDisabled => StatusCode::FORBIDDEN,
             Error::TokenNotFound | Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::InsufficientCredits { .. } | Error::Conflict { .. } => StatusCode::CONFLICT,
@@ -75,6 +80,7 @@ impl Error {
         match self {
             Error::BadRequest { code, .. } => code,
             Error::Unauthenticated => "unauthenticated",
+            Error::BadSignature => "bad_signature",
             Error::InvalidToken(_) => "invalid_token",
             Error::ApiAccessDisabled => "api_access_disabled",
             Error::TokenNotFound => "token_not_found",
@@ -98,7 +104,7 @@ impl Error {
     /// range for the HTTP-level refusals, the standard codes otherwise.
     pub fn rpc_code(&self) -> i64 {
         match self {
-            Error::InvalidToken(_) | Error::Unauthenticated => -32001,
+            Error::InvalidToken(_) | Error::Unauthenticated | Error::BadSignature => -32001,
             Error::ApiAccessDisabled => -32003,
             Error::Unavailable { .. } => -32004,
             Error::Internal(_) => -32603,

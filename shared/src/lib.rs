@@ -34,6 +34,8 @@ pub mod aws;
 pub mod browser;
 pub mod config;
 pub mod error;
+#[cfg(feature = "leaks")]
+pub mod leaks;
 pub mod logging;
 #[cfg(feature = "mcp")]
 pub mod mcp;

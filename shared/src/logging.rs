@@ -3,20 +3,23 @@
 //! print a secret: at TRACE the Lambda runtime logs every raw event (bearer tokens and
 //! session JWTs), and the AWS SDK and the HTTP stack log what they send and receive
 //! (token hashes in keys, the pepper in a secret's value). Those targets are capped, at
-//! every level, whatever the configuration says.
+//! every level, by a second filter that no configured directive can loosen.
 
 use std::str::FromStr;
 
-use lambda_http::tracing::subscriber::filter::{Directive, EnvFilter, LevelFilter};
+use lambda_http::tracing::subscriber::filter::{EnvFilter, FilterExt, LevelFilter, Targets};
+use lambda_http::tracing::subscriber::layer::SubscriberExt;
+use lambda_http::tracing::subscriber::util::SubscriberInitExt;
+use lambda_http::tracing::subscriber::{fmt, Layer, Registry};
 
 /// Targets that would log secrets, and the most verbose level each may use.
-const CAPPED: [&str; 6] = [
-    "lambda_runtime::layers::api_response=debug",
-    "lambda_runtime=debug",
-    "aws_smithy_runtime=debug",
-    "aws_smithy_runtime_api=debug",
-    "hyper=info",
-    "h2=info",
+const CAPPED: [(&str, LevelFilter); 6] = [
+    ("lambda_runtime", LevelFilter::DEBUG),
+    ("lambda_runtime_api_client", LevelFilter::DEBUG),
+    ("aws_smithy_runtime", LevelFilter::DEBUG),
+    ("aws_smithy_runtime_api", LevelFilter::DEBUG),
+    ("hyper", LevelFilter::INFO),
+    ("h2", LevelFilter::INFO),
 ];
 
 pub fn init() {
@@ -25,22 +28,19 @@ pub fn init() {
         .ok()
         .and_then(|l| LevelFilter::from_str(&l).ok())
         .unwrap_or(LevelFilter::INFO);
-    let mut filter = EnvFilter::builder()
+    let configured = EnvFilter::builder()
         .with_default_directive(level.into())
         .from_env_lossy();
-    for cap in CAPPED {
-        if let Ok(directive) = Directive::from_str(cap) {
-            filter = filter.add_directive(directive);
-        }
-    }
-    let logs = lambda_http::tracing::subscriber::fmt()
-        .with_target(false)
-        .without_time()
-        .with_env_filter(filter);
+    let caps = Targets::new()
+        .with_default(LevelFilter::TRACE)
+        .with_targets(CAPPED);
+    let filter = configured.and(caps);
+    let lines = fmt::layer().with_target(false).without_time();
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let registry = Registry::default();
     if json {
-        logs.json().init();
+        registry.with(lines.json().with_filter(filter)).init();
     } else {
-        logs.init();
+        registry.with(lines.with_filter(filter)).init();
     }
 }

@@ -1,6 +1,7 @@
 //! The harness: an [`App`] on DynamoDB Local, a fresh account per test, and requests built
 //! from the sample events in `events/`, as API Gateway would deliver them.
 
+pub mod keys;
 pub mod mcp;
 pub mod runtime;
 pub mod server;
@@ -168,6 +169,30 @@ impl Caller<'_> {
         event["requestContext"]["http"]["path"] = path.into();
         event["pathParameters"] = serde_json::json!({ "id": id });
         reply(knotie::api::revoke(self.app, request(&event)).await).await
+    }
+
+    /// A token's history, through the sample event.
+    pub async fn events(&self, id: &str) -> Reply {
+        let mut event = event("token-events.json", &self.account);
+        let path = format!("/mcp-tokens/{}/events", percent_encode(id));
+        event["rawPath"] = path.clone().into();
+        event["requestContext"]["http"]["path"] = path.into();
+        event["pathParameters"] = serde_json::json!({ "id": id });
+        reply(knotie::api::reads(self.app, request(&event)).await).await
+    }
+
+    /// Revokes the token with this secret, found in the list by its hint.
+    pub async fn revoke_by_hint(&self, token: &str) {
+        let hint = knotie::model::token::Token::parse(token).unwrap().hint();
+        let listed = self.list_all().await;
+        let id = listed
+            .iter()
+            .find(|t| t["hint"] == hint.as_str())
+            .and_then(|t| t["id"].as_str())
+            .unwrap()
+            .to_owned();
+        let (status, _) = self.revoke(&id).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
     }
 
     /// Every token of the account, all pages.

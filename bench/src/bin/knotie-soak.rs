@@ -276,7 +276,7 @@ async fn main() -> Result<(), BoxError> {
             name: Some(name.into()),
             ..Default::default()
         };
-        let customer = customers::create(store, &account, fields, Timestamp::now()).await?;
+        let customer = customers::create(store, &account, fields, Timestamp::now(), None).await?;
         customer_ids.push(customer.customer_id.to_string());
     }
     let identity = Identity {
@@ -392,7 +392,7 @@ async fn main() -> Result<(), BoxError> {
             note: None,
         };
         // A different customer: refused if the key is there, an error naming it if not.
-        match credits::allocate(store, &account, "soak", request, Timestamp::now()).await {
+        match credits::allocate(store, &account, "soak", request, Timestamp::now(), None).await {
             Err(knotie::Error::Conflict { .. }) => {}
             other => missing.push(format!("{key}: {other:?}")),
         }
@@ -414,7 +414,8 @@ async fn main() -> Result<(), BoxError> {
             idempotency_key: key,
             note: None,
         };
-        let again = credits::allocate(store, &account, "soak", request, Timestamp::now()).await;
+        let again =
+            credits::allocate(store, &account, "soak", request, Timestamp::now(), None).await;
         if !matches!(again, Err(knotie::Error::Conflict { .. })) {
             unrecorded += 1;
         }

@@ -1,4 +1,4 @@
-//! `GET /mcp-tokens`: see [`knotie::api::list`].
+//! `GET /mcp-tokens` and `GET /mcp-tokens/{id}/events`: see [`knotie::api::reads`].
 
 use lambda_http::{run, service_fn, Error};
 
@@ -6,5 +6,5 @@ use lambda_http::{run, service_fn, Error};
 async fn main() -> Result<(), Error> {
     knotie::logging::init();
     let app = knotie::App::from_env().await?;
-    run(service_fn(|req| knotie::api::list(&app, req))).await
+    run(service_fn(|req| knotie::api::reads(&app, req))).await
 }

@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use crate::app::App;
 use crate::error::Error;
 use crate::model::account::Identity;
+use crate::model::events;
 use crate::model::page::PageRequest;
 use crate::model::time::Timestamp;
 use crate::model::tokens::{NewToken, TokenRecord, LISTING};
@@ -91,6 +92,46 @@ pub async fn list(app: &App, req: Request) -> Result<Response<Body>, Infallible>
     ))
 }
 
+/// The read routes, one function: `GET /mcp-tokens` and `GET /mcp-tokens/{id}/events`.
+pub async fn reads(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
+    let events = req
+        .path_parameters_ref()
+        .and_then(|p| p.first("id"))
+        .is_some();
+    match events {
+        true => self::events(app, req).await,
+        false => list(app, req).await,
+    }
+}
+
+/// `GET /mcp-tokens/{id}/events?limit=&cursor=` → 200 with a page of its history.
+pub async fn events(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
+    Ok(reply(
+        async {
+            let identity = Identity::from_request(&req, &app.config.account_claim)?;
+            let id = req
+                .path_parameters_ref()
+                .and_then(|p| p.first("id"))
+                .ok_or(Error::TokenNotFound)?;
+            let query = req.query_string_parameters_ref();
+            let param = |name| query.and_then(|q| q.first(name));
+            let request = PageRequest {
+                limit: param("limit")
+                    .map(|l| events::LISTING.parse_limit(l))
+                    .transpose()?,
+                cursor: param("cursor").map(str::to_owned),
+            };
+            let pepper = app.pepper.get().await?;
+            let page = lifecycle::events(&app.store, pepper, &identity, id, &request).await?;
+            Ok((
+                StatusCode::OK,
+                Some(json!({ "events": page.items, "next_cursor": page.next_cursor })),
+            ))
+        }
+        .await,
+    ))
+}
+
 /// `DELETE /mcp-tokens/{id}` → 204, also when it was revoked already.
 pub async fn revoke(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
     Ok(reply(
@@ -120,12 +161,15 @@ fn listed(t: &TokenRecord, now: Timestamp) -> Value {
         "expires_at": t.expires_at,
         "last_used_at": t.last_used_at,
         "status": t.status(now),
+        "revoked_reason": t.revocation.as_ref().map(|r| r.reason),
+        "revoked_by": t.revocation.as_ref().and_then(|r| r.by.as_deref()),
+        "leak_url": t.revocation.as_ref().and_then(|r| r.url.as_deref()),
     })
 }
 
 /// The one place a result becomes a response. Server-side failures are logged with their
 /// cause; the caller sees only the JSON error.
-fn reply(result: Result<(StatusCode, Option<Value>), Error>) -> Response<Body> {
+pub(crate) fn reply(result: Result<(StatusCode, Option<Value>), Error>) -> Response<Body> {
     let (status, body) = match result {
         Ok(ok) => ok,
         Err(err) => {

@@ -7,6 +7,7 @@ use time::Duration;
 
 use crate::error::Error;
 use crate::model::account::Account;
+use crate::model::events::{Actor, RevokedReason};
 use crate::model::hashing::Pepper;
 use crate::model::ids::{AccountId, TokenId};
 use crate::model::scope::{Scope, Scopes};
@@ -32,6 +33,14 @@ pub struct Caller {
 impl Caller {
     pub fn may(&self, scope: Scope) -> bool {
         self.scopes.contains(scope)
+    }
+
+    /// This token, making a change with `tool`: what its history records.
+    pub fn acting_with(&self, tool: &'static str) -> Actor {
+        Actor {
+            token_id: self.token_id.clone(),
+            tool,
+        }
     }
 }
 
@@ -81,9 +90,19 @@ fn admit(grant: Option<Grant>, now: Timestamp) -> Result<Grant, Error> {
         ))
     })?;
     if grant.revoked {
-        return Err(Error::InvalidToken(format!(
-            "this token was revoked; {GENERATE_HINT}"
-        )));
+        let message = match (grant.revoked_reason, grant.leak_url.as_deref()) {
+            (Some(RevokedReason::Leaked), Some(url)) => format!(
+                "this token was found in public at {url} and revoked automatically; {GENERATE_HINT}, and keep it out of code you share"
+            ),
+            (Some(RevokedReason::Leaked), None) => format!(
+                "this token was found in public and revoked automatically; {GENERATE_HINT}, and keep it out of code you share"
+            ),
+            (Some(RevokedReason::ReportedByHolder), _) => format!(
+                "this token was reported as leaked and revoked; {GENERATE_HINT}"
+            ),
+            _ => format!("this token was revoked; {GENERATE_HINT}"),
+        };
+        return Err(Error::InvalidToken(message));
     }
     if let Some(at) = grant.expires_at.filter(|at| *at <= now) {
         return Err(Error::InvalidToken(format!(
@@ -165,6 +184,8 @@ mod tests {
             scopes: Scopes::all(),
             expires_at: expires_at.map(at),
             revoked,
+            revoked_reason: None,
+            leak_url: None,
             last_used_at: None,
         })
     }

@@ -71,7 +71,8 @@ impl TokenHash {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use fmt::Write;
     bytes.iter().fold(
         String::with_capacity(bytes.len().saturating_mul(2)),

@@ -82,6 +82,11 @@ public_id!(
     "txn_"
 );
 public_id!(CallId, "call_");
+public_id!(
+    /// An entry of a token's history.
+    EventId,
+    "evt_"
+);
 
 /// An id a caller filters a listing by, or no filter; `None` when the id has the wrong
 /// shape, so nothing can match and nothing need be read.

@@ -7,7 +7,7 @@
 //! - [`ids`], [`time`], [`text`], [`page`]: ids as types, the one timestamp type, the one
 //!   text rule, the one way to page a listing;
 //! - [`scope`]: what a token may do;
-//! - [`tokens`], [`account`]: a token's record and grant, the account;
+//! - [`tokens`], [`events`], [`account`]: a token's record, grant and history, the account;
 //! - [`customers`], [`agents`], [`credits`], [`calls`]: the account's data.
 
 pub mod account;
@@ -15,6 +15,7 @@ pub mod agents;
 pub mod calls;
 pub mod credits;
 pub mod customers;
+pub mod events;
 pub mod hashing;
 pub mod ids;
 pub mod page;

@@ -17,7 +17,9 @@ use crate::error::Error;
 #[cfg_attr(feature = "mcp", derive(schemars::JsonSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// Pass it back as `cursor` to get the next page; null on the last page.
+    /// Pass it back as `cursor` to get the next page; null on the last page. A filtered
+    /// page may hold fewer items than asked, even none, and still have a next_cursor:
+    /// keep going until it is null.
     pub next_cursor: Option<String>,
 }
 

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::events::{Revocation, RevokedReason};
 use super::hashing::TokenHash;
 use super::ids::{AccountId, TokenId};
 use super::page::Listing;
@@ -37,6 +38,8 @@ pub struct TokenRecord {
     pub expires_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
+    /// Why, by whom, where it leaked: set with `revoked_at`.
+    pub revocation: Option<Revocation>,
     pub hash: TokenHash,
     /// Whether it takes one of the account's places; expired tokens are retired lazily.
     pub counted: bool,
@@ -72,7 +75,17 @@ pub struct Grant {
     pub scopes: Scopes,
     pub expires_at: Option<Timestamp>,
     pub revoked: bool,
+    /// Why it was revoked and, for a leak, where it was found.
+    pub revoked_reason: Option<RevokedReason>,
+    pub leak_url: Option<String>,
     pub last_used_at: Option<Timestamp>,
+}
+
+impl Grant {
+    /// Whether it works now: not revoked, not expired.
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        !self.revoked && self.expires_at.is_none_or(|at| at > now)
+    }
 }
 
 /// A validated request for a new token.
@@ -235,6 +248,7 @@ mod tests {
             expires_at: Some(at(200)),
             last_used_at: None,
             revoked_at: None,
+            revocation: None,
             hash,
             counted: true,
         };

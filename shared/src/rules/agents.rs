@@ -3,6 +3,7 @@
 use super::customers;
 use crate::error::Error;
 use crate::model::agents::{Agent, AgentFields, AgentStatus, LISTING};
+use crate::model::events::Actor;
 use crate::model::hashing::Pepper;
 use crate::model::ids::{self, AccountId, AgentId, CustomerId};
 use crate::model::page::{Page, PageRequest};
@@ -28,11 +29,13 @@ pub async fn create(
     customer_id: &str,
     fields: AgentFields,
     now: Timestamp,
+    via: Option<&Actor>,
 ) -> Result<Agent, Error> {
     let changes = fields.check()?;
     let customer = customers::parse_id(customer_id)?;
     let agent = changes.create(AgentId::new(now)?, customer, now)?;
-    match store.insert_agent(account, &agent).await? {
+    let event = via.map(|a| a.changed(agent.agent_id.as_str(), now));
+    match store.insert_agent(account, &agent, event.as_ref()).await? {
         Written::Yes => Ok(agent),
         Written::Refused => Err(customers::not_found(customer_id)),
     }
@@ -49,6 +52,7 @@ pub async fn update(
     id: &str,
     fields: AgentFields,
     now: Timestamp,
+    via: Option<&Actor>,
 ) -> Result<Agent, Error> {
     let changes = fields.check()?;
     if changes.is_empty() {
@@ -57,8 +61,10 @@ pub async fn update(
             "nothing to update: give at least one of name, voice, language, prompt, status",
         ));
     }
+    let id_ = parse_id(id)?;
+    let event = via.map(|a| a.changed(id_.as_str(), now));
     let updated = store
-        .update_agent(account, &parse_id(id)?, &changes, now)
+        .update_agent(account, &id_, &changes, now, event.as_ref())
         .await?;
     updated.ok_or_else(|| not_found(id))
 }

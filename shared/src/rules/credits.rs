@@ -7,6 +7,7 @@ use crate::model::credits::{
     check_amount, Allocation, Balances, Change, CustomerBalance, IdempotencyKey, IdempotencyRecord,
     Transaction, TransactionKind, LISTING, NOTE,
 };
+use crate::model::events::Actor;
 use crate::model::hashing::Pepper;
 use crate::model::ids::{self, AccountId, CustomerId, TransactionId};
 use crate::model::page::{Page, PageRequest};
@@ -54,23 +55,32 @@ pub async fn allocate(
     actor: &str,
     request: AllocationRequest<'_>,
     now: Timestamp,
+    via: Option<&Actor>,
 ) -> Result<Allocation, Error> {
     let amount = check_amount(request.amount)?;
     let key = IdempotencyKey::parse(request.idempotency_key)?;
     let note = request.note.map(|t| NOTE.check("note", t)).transpose()?;
     let customer = customers::parse_id(request.customer_id)?;
-    let mut check_key = true;
     for round in 0..MAX_ROUNDS {
-        if check_key {
-            if let Some(done) = store.idempotency(account, &key).await? {
-                return replay(store, account, &done, &customer, amount).await;
-            }
+        // Every round: a retry of this very allocation may have committed meanwhile, and
+        // a lost race is reported by whichever condition DynamoDB names first.
+        if let Some(done) = store.idempotency(account, &key).await? {
+            return replay(store, account, &done, &customer, amount).await;
         }
         let (pool, found) = store.pool_and_customer(account, &customer).await?;
         let balance = found
             .ok_or_else(|| customers::not_found(request.customer_id))?
             .credits;
-        let (pool_change, balance_change) = decide(pool, balance, amount)?;
+        let (pool_change, balance_change) = match decide(pool, balance, amount) {
+            Ok(changes) => changes,
+            // Not enough credits — unless this very key was allocated between the key
+            // check and the pool read (a retry racing its first try): then that is the
+            // answer.
+            Err(refused) => match store.idempotency(account, &key).await? {
+                Some(done) => return replay(store, account, &done, &customer, amount).await,
+                None => return Err(refused),
+            },
+        };
         let transaction = Transaction {
             transaction_id: TransactionId::new(now)?,
             kind: TransactionKind::Allocation,
@@ -82,8 +92,15 @@ pub async fn allocate(
             created_by: actor.to_owned(),
             created_at: now,
         };
+        let event = via.map(|a| a.changed(customer.as_str(), now));
         let committed = store
-            .commit_allocation(account, pool_change, balance_change, &transaction, &key)
+            .commit_allocation(
+                account,
+                (pool_change, balance_change),
+                &transaction,
+                &key,
+                event.as_ref(),
+            )
             .await?;
         match committed {
             Committed::Yes => {
@@ -92,14 +109,12 @@ pub async fn allocate(
                     replayed: false,
                 })
             }
-            // Someone else's allocation won the race for the pool: read again, after a
-            // pause that spreads the racers out.
-            Committed::BalanceChanged => {
-                check_key = false;
-                contention_pause(round).await;
-            }
-            // A retry of this very allocation committed first: answer with its result.
-            Committed::KeyUsed => check_key = true,
+            // Another allocation won the race for the pool: read again, after a pause
+            // that spreads the racers out.
+            Committed::BalanceChanged => contention_pause(round).await,
+            // A retry of this very allocation committed first: the next round answers
+            // with its result.
+            Committed::KeyUsed => {}
         }
     }
     Err(Error::Unavailable {

@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use crate::model::customers::{Customer, CustomerFields, CustomerStatus, LISTING};
+use crate::model::events::Actor;
 use crate::model::hashing::Pepper;
 use crate::model::ids::{AccountId, CustomerId};
 use crate::model::page::{Page, PageRequest};
@@ -27,9 +28,13 @@ pub async fn create(
     account: &AccountId,
     fields: CustomerFields,
     now: Timestamp,
+    via: Option<&Actor>,
 ) -> Result<Customer, Error> {
     let customer = fields.check()?.create(CustomerId::new(now)?, now)?;
-    store.insert_customer(account, &customer).await?;
+    let event = via.map(|a| a.changed(customer.customer_id.as_str(), now));
+    store
+        .insert_customer(account, &customer, event.as_ref())
+        .await?;
     Ok(customer)
 }
 
@@ -44,6 +49,7 @@ pub async fn update(
     id: &str,
     fields: CustomerFields,
     now: Timestamp,
+    via: Option<&Actor>,
 ) -> Result<Customer, Error> {
     let changes = fields.check()?;
     if changes.is_empty() {
@@ -52,8 +58,10 @@ pub async fn update(
             "nothing to update: give at least one of name, email, phone, status",
         ));
     }
+    let id_ = parse_id(id)?;
+    let event = via.map(|a| a.changed(id_.as_str(), now));
     let updated = store
-        .update_customer(account, &parse_id(id)?, &changes, now)
+        .update_customer(account, &id_, &changes, now, event.as_ref())
         .await?;
     updated.ok_or_else(|| not_found(id))
 }

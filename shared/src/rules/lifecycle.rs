@@ -4,6 +4,7 @@ use ring::rand::SystemRandom;
 
 use crate::error::Error;
 use crate::model::account::Identity;
+use crate::model::events::{self, Revocation, TokenEvent};
 use crate::model::hashing::Pepper;
 use crate::model::ids::TokenId;
 use crate::model::page::{Page, PageRequest};
@@ -43,10 +44,15 @@ pub async fn generate(
         created_at: now,
         last_used_at: None,
         revoked_at: None,
+        revocation: None,
         hash: pepper.hash(&token),
         counted: true,
     };
-    // The profile read only shapes the warning, so it runs beside the write.
+    // Read before the write: if it fails, nothing was made that the caller never sees.
+    let api_access = store
+        .account(&identity.account)
+        .await?
+        .is_some_and(|a| a.api_access);
     let insert = async {
         if store.insert_token(&record, MAX_ACTIVE_TOKENS).await? == Written::Yes {
             return Ok(());
@@ -61,8 +67,7 @@ pub async fn generate(
             limit: MAX_ACTIVE_TOKENS,
         })
     };
-    let (account, ()) = tokio::try_join!(store.account(&identity.account), insert)?;
-    let api_access = account.is_some_and(|a| a.api_access);
+    insert.await?;
     Ok(Generated {
         token,
         record,
@@ -83,6 +88,27 @@ pub async fn list(
         .list_tokens(account, start.size, start.after.as_ref())
         .await?;
     Ok(LISTING.page(pepper, account, slice))
+}
+
+/// A page of a token's history, newest first; another account's token is not found.
+pub async fn events(
+    store: &Store,
+    pepper: &Pepper,
+    identity: &Identity,
+    id: &str,
+    request: &PageRequest,
+) -> Result<Page<TokenEvent>, Error> {
+    let account = &identity.account;
+    let id = TokenId::parse(id).ok_or(Error::TokenNotFound)?;
+    let start = events::LISTING.start(pepper, account, request)?;
+    store
+        .token(account, &id)
+        .await?
+        .ok_or(Error::TokenNotFound)?;
+    let slice = store
+        .token_events(account, &id, start.size, start.after.as_ref())
+        .await?;
+    Ok(events::LISTING.page(pepper, account, slice))
 }
 
 /// What a revoke does with the record it read.
@@ -115,7 +141,10 @@ pub async fn revoke(
             .await?
             .ok_or(Error::TokenNotFound)?;
         if decide(&record) == Decision::AlreadyRevoked
-            || store.revoke_token(&record, &identity.user, now).await? == Written::Yes
+            || store
+                .revoke_token(&record, &Revocation::by_user(&identity.user), now)
+                .await?
+                == Written::Yes
         {
             return Ok(());
         }

@@ -4,7 +4,9 @@
 //! Independent of HTTP and MCP: the management API, the MCP tools and the local server
 //! all call these.
 //!
-//! - [`lifecycle`]: generate, list and revoke a token;
+//! - [`lifecycle`]: generate, list and revoke a token, and its history;
+//! - [`leaks`]: revoke tokens found in public (GitHub's secret scanning) or reported by
+//!   whoever holds them;
 //! - [`customers`], [`agents`], [`credits`], [`analytics`]: what MCP tools do to the
 //!   account's data.
 
@@ -12,4 +14,5 @@ pub mod agents;
 pub mod analytics;
 pub mod credits;
 pub mod customers;
+pub mod leaks;
 pub mod lifecycle;

@@ -6,6 +6,7 @@ use super::item::{s, time, Item, ItemExt};
 use super::{internal, keys, Store, Written};
 use crate::error::Error;
 use crate::model::agents::{Agent, AgentChanges, AgentStatus, Language, Voice};
+use crate::model::events::TokenEvent;
 use crate::model::ids::{AccountId, AgentId, CustomerId};
 use crate::model::page::{Position, Slice};
 use crate::model::time::Timestamp;
@@ -21,7 +22,12 @@ impl Store {
 
     /// Writes a new agent if its customer exists, checked in the same transaction, so an
     /// agent never points at nobody; [`Written::Refused`] if the customer does not.
-    pub async fn insert_agent(&self, account: &AccountId, a: &Agent) -> Result<Written, Error> {
+    pub async fn insert_agent(
+        &self,
+        account: &AccountId,
+        a: &Agent,
+        event: Option<&TokenEvent>,
+    ) -> Result<Written, Error> {
         let customer_exists = ConditionCheck::builder()
             .table_name(&self.table)
             .key(keys::PK, s(keys::account(account)))
@@ -29,12 +35,15 @@ impl Store {
             .condition_expression("attribute_exists(PK)")
             .build()
             .map_err(internal)?;
-        let writes = vec![
+        let mut writes = vec![
             TransactWriteItem::builder()
                 .condition_check(customer_exists)
                 .build(),
             self.create_op(agent_item(account, a))?,
         ];
+        if let Some(event) = event {
+            writes.push(self.event_op(account, event)?);
+        }
         match self.transact(writes).await? {
             None => Ok(Written::Yes),
             Some(0) => Ok(Written::Refused),
@@ -49,6 +58,7 @@ impl Store {
         id: &AgentId,
         changes: &AgentChanges,
         now: Timestamp,
+        event: Option<&TokenEvent>,
     ) -> Result<Option<Agent>, Error> {
         let mut sets: Vec<(&str, AttributeValue)> = vec![("updated_at", time(now))];
         let c = changes.clone();
@@ -57,11 +67,15 @@ impl Store {
         sets.extend(c.language.map(|v| ("language", s(v.as_str()))));
         sets.extend(c.prompt.map(|v| ("prompt", s(v))));
         sets.extend(c.status.map(|v| ("status", s(v.as_str()))));
-        self.update_existing(keys::account(account), keys::agent(id), sets)
-            .await?
-            .as_ref()
-            .map(agent_from_item)
-            .transpose()
+        let key = (keys::account(account), keys::agent(id));
+        let updated = match event {
+            Some(event) => {
+                self.update_existing_recorded(key, sets, account, event)
+                    .await?
+            }
+            None => self.update_existing(key.0, key.1, sets).await?,
+        };
+        updated.as_ref().map(agent_from_item).transpose()
     }
 
     /// A page of agents, oldest first, optionally one customer's or of one status.

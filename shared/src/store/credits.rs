@@ -11,6 +11,7 @@ use crate::model::credits::{
     Change, IdempotencyKey, IdempotencyRecord, Transaction, TransactionKind,
 };
 use crate::model::customers::Customer;
+use crate::model::events::TokenEvent;
 use crate::model::ids::{AccountId, CustomerId, TransactionId};
 use crate::model::page::{Position, Slice};
 
@@ -76,17 +77,17 @@ impl Store {
     pub async fn commit_allocation(
         &self,
         account: &AccountId,
-        pool: Change,
-        balance: Change,
+        (pool, balance): (Change, Change),
         t: &Transaction,
         key: &IdempotencyKey,
+        event: Option<&TokenEvent>,
     ) -> Result<Committed, Error> {
         let pk = keys::account(account);
         let customer = t
             .customer_id
             .as_ref()
             .ok_or_else(|| Error::Internal("an allocation names no customer".into()))?;
-        let writes = vec![
+        let mut writes = vec![
             self.set_if_unchanged(&pk, keys::PROFILE, "credit_pool", pool)?,
             self.set_if_unchanged(&pk, &keys::customer(customer), "credits", balance)?,
             self.create_op(ledger_item(account, t))?,
@@ -98,11 +99,14 @@ impl Store {
                 ("amount".into(), n(t.amount)),
             ]))?,
         ];
+        if let Some(event) = event {
+            writes.push(self.event_op(account, event)?);
+        }
         match self.transact(writes).await? {
             None => Ok(Committed::Yes),
             Some(0 | 1) => Ok(Committed::BalanceChanged),
-            Some(2) => Err(Error::Internal("a new transaction id collided".into())),
-            Some(_) => Ok(Committed::KeyUsed),
+            Some(3) => Ok(Committed::KeyUsed),
+            Some(_) => Err(Error::Internal("a new ledger entry collided".into())),
         }
     }
 

@@ -6,6 +6,7 @@ use super::item::{n, put_opt, s, time, Item, ItemExt};
 use super::{keys, Store};
 use crate::error::Error;
 use crate::model::customers::{Customer, CustomerChanges, CustomerStatus};
+use crate::model::events::TokenEvent;
 use crate::model::ids::{AccountId, CustomerId};
 use crate::model::page::{Position, Slice};
 use crate::model::time::Timestamp;
@@ -23,8 +24,21 @@ impl Store {
             .transpose()
     }
 
-    pub async fn insert_customer(&self, account: &AccountId, c: &Customer) -> Result<(), Error> {
-        self.create(customer_item(account, c)).await
+    /// Writes a new customer, and the history event of the token that made it, if any.
+    pub async fn insert_customer(
+        &self,
+        account: &AccountId,
+        c: &Customer,
+        event: Option<&TokenEvent>,
+    ) -> Result<(), Error> {
+        let mut writes = vec![self.create_op(customer_item(account, c))?];
+        if let Some(event) = event {
+            writes.push(self.event_op(account, event)?);
+        }
+        match self.transact(writes).await? {
+            None => Ok(()),
+            Some(_) => Err(Error::Internal("a new customer collided".into())),
+        }
     }
 
     /// Applies the changes to an existing customer; `None` if there is none with that id.
@@ -34,6 +48,7 @@ impl Store {
         id: &CustomerId,
         changes: &CustomerChanges,
         now: Timestamp,
+        event: Option<&TokenEvent>,
     ) -> Result<Option<Customer>, Error> {
         let mut sets: Vec<(&str, AttributeValue)> = vec![("updated_at", time(now))];
         let c = changes.clone();
@@ -41,11 +56,15 @@ impl Store {
         sets.extend(c.email.map(|v| ("email", s(v))));
         sets.extend(c.phone.map(|v| ("phone", s(v))));
         sets.extend(c.status.map(|v| ("status", s(v.as_str()))));
-        self.update_existing(keys::account(account), keys::customer(id), sets)
-            .await?
-            .as_ref()
-            .map(customer_from_item)
-            .transpose()
+        let key = (keys::account(account), keys::customer(id));
+        let updated = match event {
+            Some(event) => {
+                self.update_existing_recorded(key, sets, account, event)
+                    .await?
+            }
+            None => self.update_existing(key.0, key.1, sets).await?,
+        };
+        updated.as_ref().map(customer_from_item).transpose()
     }
 
     /// A page of customers, oldest first, optionally of one status.

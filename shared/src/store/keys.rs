@@ -8,10 +8,12 @@
 //! | active-token counter  | `ACCT#<account>`    | `TOKENS`        |
 //! | token metadata        | `ACCT#<account>`    | `TOKEN#<id>`    |
 //! | token by hash         | `TOKENHASH#<hash>`  | `TOKENHASH`     |
+//! | a counted token's expiry | `ACCT#<account>` | `EXPIRY#<expires at, RFC 3339>#<id>` |
 //! | customer              | `ACCT#<account>`    | `CUST#<id>`     |
 //! | voice agent           | `ACCT#<account>`    | `AGENT#<id>`    |
 //! | credit transaction    | `ACCT#<account>`    | `LEDGER#<id>`   |
 //! | idempotency record    | `ACCT#<account>`    | `IDEMP#<key>`   |
+//! | token history event   | `ACCT#<account>`    | `EVENT#<token id>#<event id>` |
 //! | call                  | `CALLS#<account>`   | `CALL#<started at, RFC 3339>#<id>` |
 //! | … by agent            | `CALLS#<account>#AGENT#<agent>` | the same |
 //! | … by customer         | `CALLS#<account>#CUST#<customer>` | the same |
@@ -25,7 +27,7 @@
 
 use crate::model::credits::IdempotencyKey;
 use crate::model::hashing::TokenHash;
-use crate::model::ids::{AccountId, AgentId, CallId, CustomerId, TokenId, TransactionId};
+use crate::model::ids::{AccountId, AgentId, CallId, CustomerId, EventId, TokenId, TransactionId};
 use crate::model::time::Timestamp;
 
 pub const PK: &str = "PK";
@@ -33,6 +35,9 @@ pub const SK: &str = "SK";
 
 /// `(attribute, key type)`; both attributes are strings.
 pub const KEY_SCHEMA: [(&str, &str); 2] = [(PK, "HASH"), (SK, "RANGE")];
+
+/// The attribute DynamoDB's TTL reads (Unix seconds): history expires by it.
+pub const TTL: &str = "expires_ttl";
 
 pub const PROFILE: &str = "PROFILE";
 pub const TOKEN_COUNTER: &str = "TOKENS";
@@ -45,6 +50,16 @@ pub fn account(account: &AccountId) -> String {
 
 pub fn token(id: &TokenId) -> String {
     format!("{TOKEN_PREFIX}{id}")
+}
+
+/// Sorted by when the token expires, so the expired ones are one range.
+pub fn expiry(at: Timestamp, id: &TokenId) -> String {
+    format!("EXPIRY#{}#{id}", at.rfc3339())
+}
+
+/// The sort-key range of the expiries up to `now`.
+pub fn expiries_until(now: Timestamp) -> (String, String) {
+    ("EXPIRY#".into(), format!("EXPIRY#{}#~", now.rfc3339()))
 }
 
 pub fn token_hash(hash: &TokenHash) -> String {
@@ -70,6 +85,15 @@ pub fn ledger(id: &TransactionId) -> String {
 
 pub fn idempotency(key: &IdempotencyKey) -> String {
     format!("IDEMP#{}", key.as_str())
+}
+
+/// The sort-key prefix of one token's history.
+pub fn events_of(token: &TokenId) -> String {
+    format!("EVENT#{token}#")
+}
+
+pub fn event(token: &TokenId, id: &EventId) -> String {
+    format!("EVENT#{token}#{id}")
 }
 
 pub fn calls(account: &AccountId) -> String {

@@ -10,8 +10,8 @@
 //! - `item`, `ops`: attribute conversions, and the primitives (consistent get, paged
 //!   query, conditional update, transactions retried on conflict);
 //! - [`table`]: creating the table (local stack and tests);
-//! - one module per item kind: [`tokens`], [`accounts`], [`customers`], [`agents`],
-//!   [`credits`], [`calls`];
+//! - one module per item kind: [`tokens`], [`events`], [`accounts`], [`customers`],
+//!   [`agents`], [`credits`], [`calls`];
 //! - `seed` (feature `seed`): writes that belong to the platform or the voice side —
 //!   account profiles, purchases, calls, usage — for the local stack and tests only.
 
@@ -20,6 +20,7 @@ pub mod agents;
 pub mod calls;
 pub mod credits;
 pub mod customers;
+pub mod events;
 mod item;
 pub mod keys;
 mod ops;

@@ -5,14 +5,20 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
+};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use super::item::{s, Item, ItemExt};
 use super::{internal, keys, unavailable, Store};
 use crate::error::Error;
+use crate::model::events::TokenEvent;
+use crate::model::ids::AccountId;
 use crate::model::page::{Position, Slice};
 
+/// Times a batch read asks again for what DynamoDB left unprocessed.
+const BATCH_ATTEMPTS: u32 = 5;
 /// Queries one page of a listing may take.
 const MAX_QUERIES_PER_PAGE: usize = 3;
 /// Items a Query reads when a filter drops some: more per request, the same bound.
@@ -188,6 +194,88 @@ impl Store {
         }
     }
 
+    /// The same, with `event` recorded in the same transaction as the change. A
+    /// transaction does not return the item, so it is read after: two requests.
+    pub(super) async fn update_existing_recorded(
+        &self,
+        (pk, sk): (String, String),
+        sets: Vec<(&str, AttributeValue)>,
+        account: &AccountId,
+        event: &TokenEvent,
+    ) -> Result<Option<Item>, Error> {
+        let assignments: Vec<String> = (0..sets.len()).map(|i| format!("#f{i} = :v{i}")).collect();
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(&pk))
+            .key(keys::SK, s(&sk))
+            .update_expression(format!("SET {}", assignments.join(", ")))
+            .condition_expression("attribute_exists(PK)");
+        for (i, (name, value)) in sets.into_iter().enumerate() {
+            update = update
+                .expression_attribute_names(format!("#f{i}"), name)
+                .expression_attribute_values(format!(":v{i}"), value);
+        }
+        let update = TransactWriteItem::builder()
+            .update(update.build().map_err(internal)?)
+            .build();
+        match self
+            .transact(vec![update, self.event_op(account, event)?])
+            .await?
+        {
+            None => self.get(pk, sk).await,
+            Some(0) => Ok(None),
+            Some(_) => Err(Error::Internal("a history event collided".into())),
+        }
+    }
+
+    /// Many items by key, strongly consistent, 100 a request; what DynamoDB leaves
+    /// unprocessed is asked for again a few times, then it is a 503. Absent items are
+    /// simply not returned.
+    pub(super) async fn get_many(&self, keys: Vec<(String, String)>) -> Result<Vec<Item>, Error> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut wanted: Vec<Item> = chunk
+                .iter()
+                .map(|(pk, sk)| Item::from([(keys::PK.into(), s(pk)), (keys::SK.into(), s(sk))]))
+                .collect();
+            for attempt in 1..=BATCH_ATTEMPTS {
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(wanted))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(internal)?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                found.extend(
+                    out.responses
+                        .and_then(|mut r| r.remove(&self.table))
+                        .unwrap_or_default(),
+                );
+                wanted = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+                if wanted.is_empty() {
+                    break;
+                }
+                if attempt == BATCH_ATTEMPTS {
+                    return Err(Error::Unavailable {
+                        what: "the data store",
+                        source: "reads kept being throttled".into(),
+                    });
+                }
+                backoff(attempt).await;
+            }
+        }
+        Ok(found)
+    }
+
     /// A put, for a transaction, that fails rather than overwrite an item.
     pub(super) fn create_op(&self, item: Item) -> Result<TransactWriteItem, Error> {
         let put = Put::builder()
@@ -197,17 +285,6 @@ impl Store {
             .build()
             .map_err(internal)?;
         Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    /// Writes a new item; an item with its key already there is a collision of fresh
-    /// ids, which does not happen — and is reported, not overwritten, if it does.
-    pub(super) async fn create(&self, item: Item) -> Result<(), Error> {
-        match self.transact(vec![self.create_op(item)?]).await? {
-            None => Ok(()),
-            Some(_) => Err(Error::Internal(
-                "a new item collided with an existing one".into(),
-            )),
-        }
     }
 
     /// Runs a transaction, retrying conflicts with other transactions. `Ok(None)` when it

@@ -4,11 +4,12 @@
 //! counter item beside the metadata holds the number of active tokens, so the limit holds
 //! under any number of concurrent generates.
 
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 
 use super::item::{corrupt, flag, n, put_opt, s, time, Item, ItemExt};
 use super::{internal, keys, unavailable, Store, Written};
 use crate::error::Error;
+use crate::model::events::{EventKind, Revocation, RevokedReason, TokenEvent};
 use crate::model::hashing::TokenHash;
 use crate::model::ids::{AccountId, TokenId};
 use crate::model::page::{Position, Slice};
@@ -48,11 +49,24 @@ impl Store {
             (keys::SK.into(), s(keys::TOKEN_HASH_SK)),
             ("account".into(), s(record.account.as_str())),
         ]);
-        let items = vec![
+        let created = TokenEvent {
+            token_id: record.id.clone(),
+            at: record.created_at,
+            kind: EventKind::created(&record.created_by, record.scopes, record.expires_at),
+        };
+        let mut items = vec![
             TransactWriteItem::builder().update(counter).build(),
             self.create_op(meta)?,
             self.create_op(lookup)?,
+            self.event_op(&record.account, &created)?,
         ];
+        if let Some(at) = record.expires_at {
+            items.push(self.create_op(Item::from([
+                (keys::PK.into(), s(&pk)),
+                (keys::SK.into(), s(keys::expiry(at, &record.id))),
+                ("token_id".into(), s(record.id.as_str())),
+            ]))?);
+        }
         match self.transact(items).await? {
             None => Ok(Written::Yes),
             Some(0) => Ok(Written::Refused),
@@ -64,21 +78,47 @@ impl Store {
     /// The token behind a hash, read strongly consistent: a revoke must be seen by the
     /// very next call.
     pub async fn find_token(&self, hash: &TokenHash) -> Result<Option<Grant>, Error> {
-        let Some(item) = self
-            .get(keys::token_hash(hash), keys::TOKEN_HASH_SK.into())
+        self.get(keys::token_hash(hash), keys::TOKEN_HASH_SK.into())
             .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(Grant {
-            account: item.parsed("account", AccountId::parse)?,
-            token_id: item.parsed("token_id", TokenId::parse)?,
-            hash: hash.clone(),
-            scopes: Scopes::parse(item.strings("scopes")).map_err(internal)?,
-            expires_at: item.opt_time("expires_at"),
-            revoked: item.flag("revoked"),
-            last_used_at: item.opt_time("last_used_at"),
-        }))
+            .map(|item| grant_from_item(hash, &item))
+            .transpose()
+    }
+
+    /// The tokens behind many hashes (a leak report), read strongly consistent, 100 keys
+    /// a request; unknown hashes are simply absent.
+    pub async fn find_tokens(&self, hashes: &[TokenHash]) -> Result<Vec<Grant>, Error> {
+        let keys: Vec<(String, String)> = hashes
+            .iter()
+            .map(|h| (keys::token_hash(h), keys::TOKEN_HASH_SK.to_owned()))
+            .collect();
+        let items = self.get_many(keys).await?;
+        items
+            .iter()
+            .filter_map(|item| {
+                let pk = item.opt_string(keys::PK)?;
+                let hash = hashes.iter().find(|h| keys::token_hash(h) == pk)?;
+                Some(grant_from_item(hash, item))
+            })
+            .collect()
+    }
+
+    /// The records of the tokens behind grants (what a revoke needs), 100 a request.
+    pub async fn tokens_of(&self, grants: &[Grant]) -> Result<Vec<TokenRecord>, Error> {
+        let keys: Vec<(String, String)> = grants
+            .iter()
+            .map(|g| (keys::account(&g.account), keys::token(&g.token_id)))
+            .collect();
+        let items = self.get_many(keys).await?;
+        items
+            .iter()
+            .filter_map(|item| {
+                let (account, id) = (item.opt_string(keys::PK)?, item.opt_string("token_id")?);
+                let grant = grants
+                    .iter()
+                    .find(|g| g.token_id.as_str() == id && keys::account(&g.account) == account)?;
+                Some(record_from_item(&grant.account, item))
+            })
+            .collect()
     }
 
     /// Records a use of the token on both its items, unless one was recorded since
@@ -153,7 +193,7 @@ impl Store {
     pub async fn revoke_token(
         &self,
         record: &TokenRecord,
-        by: &str,
+        revocation: &Revocation,
         now: Timestamp,
     ) -> Result<Written, Error> {
         let pk = keys::account(&record.account);
@@ -162,34 +202,59 @@ impl Store {
         } else {
             ""
         };
-        let meta = Update::builder()
+        // Both items say why; only the metadata says by whom and from where.
+        let why = [
+            ("revoked_reason", Some(revocation.reason.as_str())),
+            ("leak_url", revocation.url.as_deref()),
+        ];
+        let more = [
+            ("revoked_by", revocation.by.as_deref()),
+            ("leak_source", revocation.source.as_deref()),
+        ];
+        let mut meta = Update::builder()
             .table_name(&self.table)
             .key(keys::PK, s(&pk))
             .key(keys::SK, s(keys::token(&record.id)))
-            .update_expression(
-                "SET revoked = :true, revoked_at = :now, revoked_by = :by, counted = :false",
-            )
             .condition_expression(format!(
                 "attribute_exists(PK) AND revoked = :false{counted}"
             ))
             .expression_attribute_values(":true", flag(true))
             .expression_attribute_values(":false", flag(false))
-            .expression_attribute_values(":now", time(now))
-            .expression_attribute_values(":by", s(by))
-            .build()
-            .map_err(internal)?;
-        let lookup = Update::builder()
+            .expression_attribute_values(":now", time(now));
+        let mut lookup = Update::builder()
             .table_name(&self.table)
             .key(keys::PK, s(keys::token_hash(&record.hash)))
             .key(keys::SK, s(keys::TOKEN_HASH_SK))
-            .update_expression("SET revoked = :true, revoked_at = :now")
             .expression_attribute_values(":true", flag(true))
-            .expression_attribute_values(":now", time(now))
+            .expression_attribute_values(":now", time(now));
+        let mut meta_sets = vec!["revoked = :true, revoked_at = :now, counted = :false".to_owned()];
+        let mut lookup_sets = vec!["revoked = :true, revoked_at = :now".to_owned()];
+        for (name, value) in why.into_iter().chain(more) {
+            let Some(value) = value else { continue };
+            meta = meta.expression_attribute_values(format!(":{name}"), s(value));
+            meta_sets.push(format!("{name} = :{name}"));
+            if why.iter().any(|(n, _)| *n == name) {
+                lookup = lookup.expression_attribute_values(format!(":{name}"), s(value));
+                lookup_sets.push(format!("{name} = :{name}"));
+            }
+        }
+        let meta = meta
+            .update_expression(format!("SET {}", meta_sets.join(", ")))
             .build()
             .map_err(internal)?;
+        let lookup = lookup
+            .update_expression(format!("SET {}", lookup_sets.join(", ")))
+            .build()
+            .map_err(internal)?;
+        let revoked = TokenEvent {
+            token_id: record.id.clone(),
+            at: now,
+            kind: EventKind::revoked(revocation),
+        };
         let mut items = vec![
             TransactWriteItem::builder().update(meta).build(),
             TransactWriteItem::builder().update(lookup).build(),
+            self.event_op(&record.account, &revoked)?,
         ];
         if record.counted {
             items.push(
@@ -197,6 +262,9 @@ impl Store {
                     .update(self.uncount(&pk)?)
                     .build(),
             );
+            if let Some(at) = record.expires_at {
+                items.push(self.delete_op(&pk, &keys::expiry(at, &record.id))?);
+            }
         }
         Ok(match self.transact(items).await? {
             None => Written::Yes,
@@ -208,40 +276,32 @@ impl Store {
     /// places were freed. Runs only when the limit is reached, so its Query is rare.
     pub async fn retire_expired(&self, account: &AccountId, now: Timestamp) -> Result<u32, Error> {
         let pk = keys::account(account);
-        // Oldest first, where expired tokens are; a bounded read even for an account with
-        // years of revoked tokens (what it does not reach is retired by a later generate).
-        let mut expired = Vec::new();
-        let mut start = None;
-        for _ in 0..RETIRE_PAGES {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                .filter_expression("counted = :true AND expires_at <= :now")
-                .projection_expression("SK")
-                .expression_attribute_values(":pk", s(&pk))
-                .expression_attribute_values(":prefix", s(keys::TOKEN_PREFIX))
-                .expression_attribute_values(":true", flag(true))
-                .expression_attribute_values(":now", time(now))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            expired.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            if start.is_none() || expired.len() >= RETIRE_AT_ONCE {
-                break;
-            }
-        }
-        expired.truncate(RETIRE_AT_ONCE);
+        // Counted tokens with an expiry each have an item sorted by it: the expired ones
+        // are one range, however many tokens the account ever made.
+        let (from, to) = keys::expiries_until(now);
+        let expired = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND SK BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":from", s(from))
+            .expression_attribute_values(":to", s(to))
+            .limit(RETIRE_AT_ONCE)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?
+            .items
+            .unwrap_or_default();
         let mut freed: u32 = 0;
         for item in expired {
+            let id = item.parsed("token_id", TokenId::parse)?;
+            let expiry = self.delete_op(&pk, &item.string(keys::SK)?)?;
             let retire = Update::builder()
                 .table_name(&self.table)
                 .key(keys::PK, s(&pk))
-                .key(keys::SK, s(item.string(keys::SK)?))
+                .key(keys::SK, s(keys::token(&id)))
                 .update_expression("SET counted = :false")
                 .condition_expression("counted = :true")
                 .expression_attribute_values(":true", flag(true))
@@ -253,13 +313,28 @@ impl Store {
                 TransactWriteItem::builder()
                     .update(self.uncount(&pk)?)
                     .build(),
+                expiry.clone(),
             ];
-            // A failed condition means a concurrent revoke or retire already freed it.
-            if self.transact(items).await?.is_none() {
-                freed = freed.saturating_add(1);
+            match self.transact(items).await? {
+                None => freed = freed.saturating_add(1),
+                // A concurrent revoke or retire freed it already: only the expiry item is
+                // left to tidy.
+                Some(_) => {
+                    self.transact(vec![expiry]).await?;
+                }
             }
         }
         Ok(freed)
+    }
+
+    fn delete_op(&self, pk: &str, sk: &str) -> Result<TransactWriteItem, Error> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(sk))
+            .build()
+            .map_err(internal)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
     fn uncount(&self, pk: &str) -> Result<Update, Error> {
@@ -274,10 +349,8 @@ impl Store {
     }
 }
 
-/// Query pages (1 MB of token keys each) one retire may read.
-const RETIRE_PAGES: usize = 2;
 /// Expired tokens one retire frees: enough for the generate that needed a place.
-const RETIRE_AT_ONCE: usize = 5;
+const RETIRE_AT_ONCE: i32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 #[error("a new token collided with an existing item")]
@@ -298,6 +371,21 @@ fn common_attributes(record: &TokenRecord) -> Item {
     item
 }
 
+/// The token's lookup item, as what it grants.
+fn grant_from_item(hash: &TokenHash, item: &Item) -> Result<Grant, Error> {
+    Ok(Grant {
+        account: item.parsed("account", AccountId::parse)?,
+        token_id: item.parsed("token_id", TokenId::parse)?,
+        hash: hash.clone(),
+        scopes: Scopes::parse(item.strings("scopes")).map_err(|_| corrupt("scopes"))?,
+        expires_at: item.opt_time("expires_at"),
+        revoked: item.flag("revoked"),
+        revoked_reason: item.opt_parsed("revoked_reason", RevokedReason::parse),
+        leak_url: item.opt_string("leak_url"),
+        last_used_at: item.opt_time("last_used_at"),
+    })
+}
+
 /// The token's metadata item, as a record.
 fn record_from_item(account: &AccountId, item: &Item) -> Result<TokenRecord, Error> {
     Ok(TokenRecord {
@@ -311,6 +399,14 @@ fn record_from_item(account: &AccountId, item: &Item) -> Result<TokenRecord, Err
         expires_at: item.opt_time("expires_at"),
         last_used_at: item.opt_time("last_used_at"),
         revoked_at: item.opt_time("revoked_at"),
+        revocation: item
+            .opt_parsed("revoked_reason", RevokedReason::parse)
+            .map(|reason| Revocation {
+                reason,
+                by: item.opt_string("revoked_by"),
+                url: item.opt_string("leak_url"),
+                source: item.opt_string("leak_source"),
+            }),
         hash: TokenHash::from_stored(item.string("token_hash")?),
         counted: item.flag("counted"),
     })

@@ -129,12 +129,14 @@ impl Tools {
             prompt: Some(p.prompt),
             status: p.status,
         };
+        let via = caller.acting_with("create_agent");
         let agent = agents::create(
             &self.app.store,
             &caller.account,
             &p.customer_id,
             fields,
             Timestamp::now(),
+            Some(&via),
         );
         agent.await.map(Json)
     }
@@ -162,12 +164,14 @@ impl Tools {
             prompt: p.prompt,
             status: p.status,
         };
+        let via = caller.acting_with("update_agent");
         let agent = agents::update(
             &self.app.store,
             &caller.account,
             &p.agent_id,
             fields,
             Timestamp::now(),
+            Some(&via),
         );
         agent.await.map(Json)
     }

@@ -74,12 +74,14 @@ impl Tools {
             idempotency_key: &p.idempotency_key,
             note: p.note.as_deref(),
         };
+        let via = caller.acting_with("allocate_credits");
         let allocation = credits::allocate(
             &self.app.store,
             &caller.account,
             caller.token_id.as_str(),
             request,
             Timestamp::now(),
+            Some(&via),
         );
         allocation.await.map(Json)
     }

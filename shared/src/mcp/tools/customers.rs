@@ -117,8 +117,14 @@ impl Tools {
             phone: p.phone,
             status: None,
         };
-        let customer =
-            customers::create(&self.app.store, &caller.account, fields, Timestamp::now());
+        let via = caller.acting_with("create_customer");
+        let customer = customers::create(
+            &self.app.store,
+            &caller.account,
+            fields,
+            Timestamp::now(),
+            Some(&via),
+        );
         customer.await.map(Json)
     }
 
@@ -144,12 +150,14 @@ impl Tools {
             phone: p.phone,
             status: p.status,
         };
+        let via = caller.acting_with("update_customer");
         let customer = customers::update(
             &self.app.store,
             &caller.account,
             &p.customer_id,
             fields,
             Timestamp::now(),
+            Some(&via),
         );
         customer.await.map(Json)
     }

@@ -1,0 +1,139 @@
+//! A token's history: when it was created and by whom, when and why it was revoked, and
+//! every change made through MCP with it — the tool and the target, never the arguments.
+//! Kept 400 days.
+
+use serde::Serialize;
+
+use super::ids::TokenId;
+use super::page::Listing;
+use super::scope::Scopes;
+use super::time::Timestamp;
+
+/// How long history is kept (DynamoDB TTL).
+pub const KEPT_DAYS: i64 = 400;
+pub const LISTING: Listing = Listing {
+    name: "token events",
+    default_size: 25,
+    max_size: 100,
+};
+
+/// Why a token was revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevokedReason {
+    /// A user of the account revoked it.
+    User,
+    /// GitHub's secret scanning found it in public.
+    Leaked,
+    /// Someone holding it asked for it to be revoked.
+    ReportedByHolder,
+}
+
+impl RevokedReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevokedReason::User => "user",
+            RevokedReason::Leaked => "leaked",
+            RevokedReason::ReportedByHolder => "reported_by_holder",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RevokedReason> {
+        [Self::User, Self::Leaked, Self::ReportedByHolder]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// Who or what revoked a token, and where a leak was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    pub reason: RevokedReason,
+    /// The user, for [`RevokedReason::User`].
+    pub by: Option<String>,
+    /// Where a leak report found it, and what kind of place that is.
+    pub url: Option<String>,
+    pub source: Option<String>,
+}
+
+impl Revocation {
+    pub fn by_user(user: &str) -> Revocation {
+        Revocation {
+            reason: RevokedReason::User,
+            by: Some(user.to_owned()),
+            url: None,
+            source: None,
+        }
+    }
+}
+
+/// What happened to a token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    Created {
+        by: String,
+        scopes: Vec<String>,
+        expires_at: Option<Timestamp>,
+    },
+    Revoked {
+        reason: RevokedReason,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        url: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+    },
+    /// A change made through MCP with the token.
+    Changed { tool: String, target: String },
+}
+
+impl EventKind {
+    pub fn created(by: &str, scopes: Scopes, expires_at: Option<Timestamp>) -> EventKind {
+        EventKind::Created {
+            by: by.to_owned(),
+            scopes: scopes.to_strings(),
+            expires_at,
+        }
+    }
+
+    pub fn revoked(revocation: &Revocation) -> EventKind {
+        EventKind::Revoked {
+            reason: revocation.reason,
+            by: revocation.by.clone(),
+            url: revocation.url.clone(),
+            source: revocation.source.clone(),
+        }
+    }
+}
+
+/// One entry of a token's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenEvent {
+    pub token_id: TokenId,
+    pub at: Timestamp,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// Who makes a change through MCP: the token and the tool; recorded with the change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub token_id: TokenId,
+    pub tool: &'static str,
+}
+
+impl Actor {
+    /// The history entry of this change to `target` (an id, never the arguments).
+    pub fn changed(&self, target: &str, at: Timestamp) -> TokenEvent {
+        TokenEvent {
+            token_id: self.token_id.clone(),
+            at,
+            kind: EventKind::Changed {
+                tool: self.tool.to_owned(),
+                target: target.to_owned(),
+            },
+        }
+    }
+}
