@@ -20,6 +20,21 @@ interface Listed {
   expires_at: string | null;
   last_used_at: string | null;
   status: "active" | "revoked" | "expired";
+  revoked_reason?: "user" | "leaked" | "reported_by_holder" | null;
+  leak_url?: string | null;
+}
+
+/** An entry of a token's history (GET /mcp-tokens/{id}/events). */
+interface TokenEvent {
+  type: "created" | "revoked" | "changed";
+  at: string;
+  by?: string;
+  scopes?: string[];
+  reason?: "user" | "leaked" | "reported_by_holder";
+  url?: string;
+  source?: string;
+  tool?: string;
+  target?: string;
 }
 
 interface Created {
@@ -168,7 +183,11 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
 
   function row(token: Listed): HTMLTableRowElement {
     const status = el("span", { class: `kmt-status kmt-status-${token.status}` }, token.status);
+    const why = revokedWhy(token);
     const actions = el("td", { "data-label": "" });
+    const history = el("button", { type: "button", class: "kmt-button kmt-quiet", "aria-label": `History of ${token.name}` }, "History");
+    history.addEventListener("click", () => openHistory(token, history));
+    actions.append(history);
     if (token.status === "active") {
       const revoke = el("button", { type: "button", class: "kmt-button kmt-danger-quiet", "aria-label": `Revoke ${token.name}` }, "Revoke");
       revoke.addEventListener("click", () => confirmRevoke(token, tr, status, revoke));
@@ -184,10 +203,70 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
       cell("Created", formatDate(token.created_at)),
       cell("Last used", formatDate(token.last_used_at)),
       cell("Expires", formatDate(token.expires_at)),
-      cell("Status", status),
+      cell("Status", why ? el("span", {}, status, el("span", { class: "kmt-why" }, why)) : status),
       actions,
     );
     return tr;
+  }
+
+  /** Why a token was revoked, when someone other than a user of the account did it. */
+  function revokedWhy(token: Listed): string | null {
+    if (token.revoked_reason === "leaked") {
+      return token.leak_url ? `Revoked automatically: found in public at ${token.leak_url}` : "Revoked automatically: found in public";
+    }
+    if (token.revoked_reason === "reported_by_holder") return "Revoked: reported as leaked by whoever held it";
+    return null;
+  }
+
+  function describe(event: TokenEvent): string {
+    switch (event.type) {
+      case "created":
+        return `Created by ${event.by ?? "someone"}${event.scopes ? ` (${access(event.scopes)})` : ""}`;
+      case "revoked":
+        if (event.reason === "leaked") {
+          const where = event.url ? ` at ${event.url}` : "";
+          const what = event.source ? ` (${event.source})` : "";
+          return `Revoked automatically: found in public${where}${what}`;
+        }
+        if (event.reason === "reported_by_holder") return "Revoked: reported as leaked by whoever held it";
+        return `Revoked by ${event.by ?? "a user"}`;
+      default:
+        return `${event.tool ?? "A tool"} changed ${event.target ?? "something"}`;
+    }
+  }
+
+  function openHistory(token: Listed, trigger: HTMLButtonElement) {
+    const d = dialog("kmt-history-title");
+    const items = el("ol", { class: "kmt-history" });
+    const error = el("p", { class: "kmt-form-error", role: "alert", hidden: "" });
+    const older = el("button", { type: "button", class: "kmt-button", hidden: "" }, "Show older");
+    const close = el("button", { type: "button", class: "kmt-button" }, "Close");
+    let cursor: string | null = null;
+    async function more() {
+      try {
+        const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
+        const page = await api<{ events: TokenEvent[]; next_cursor: string | null }>("GET", `/mcp-tokens/${encodeURIComponent(token.id)}/events${query}`);
+        items.append(...page.events.map((e) => el("li", {}, el("time", { datetime: e.at }, formatDate(e.at)), " ", describe(e))));
+        cursor = page.next_cursor;
+        older.hidden = !cursor;
+      } catch (e) {
+        error.textContent = explain(e) ?? "The history could not be read.";
+        error.hidden = false;
+      }
+    }
+    older.addEventListener("click", more);
+    close.addEventListener("click", () => d.close());
+    d.addEventListener("close", () => trigger.focus());
+    d.append(
+      el("h2", { id: "kmt-history-title" }, `History of “${token.name}”`),
+      el("p", {}, "What happened to this token, newest first: when it was made and revoked, and each change an assistant made with it."),
+      items,
+      error,
+      el("div", { class: "kmt-actions" }, older, close),
+    );
+    d.showModal();
+    close.focus();
+    return more();
   }
 
   function table(): HTMLTableSectionElement {

@@ -4,7 +4,9 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { generateKeyPairSync, sign } from "node:crypto";
 import { mkdirSync, statSync } from "node:fs";
+import http from "node:http";
 import { createRequire } from "node:module";
 import net from "node:net";
 import { chromium } from "playwright-core";
@@ -19,6 +21,10 @@ const env = (name) => {
 let server;
 let base;
 let browser;
+let keyServer;
+// Stands in for GitHub's secret scanning: a key pair, its keys document on loopback.
+const github = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+const GITHUB_KEY_ID = "web-test-key";
 
 before(async () => {
   const port = await new Promise((resolve) => {
@@ -28,6 +34,10 @@ before(async () => {
     });
   });
   base = `http://127.0.0.1:${port}`;
+  const pem = github.publicKey.export({ type: "spki", format: "pem" });
+  const keys = JSON.stringify({ public_keys: [{ key_identifier: GITHUB_KEY_ID, key: pem, is_current: true }] });
+  keyServer = http.createServer((_req, res) => res.end(keys));
+  await new Promise((resolve) => keyServer.listen(0, "127.0.0.1", resolve));
   server = spawn(env("KNOTIE_LOCAL_BIN"), [], {
     env: {
       ...process.env,
@@ -35,6 +45,7 @@ before(async () => {
       DYNAMODB_ENDPOINT: env("KNOTIE_TEST_DYNAMODB"),
       TABLE_NAME: "knotie-web-test",
       WEB_DIR: env("KNOTIE_WEB_DIR"),
+      SECRET_SCANNING_KEYS_URL: `http://127.0.0.1:${keyServer.address().port}/keys`,
       RUST_LOG: "warn",
     },
     stdio: ["ignore", "ignore", "inherit"],
@@ -56,7 +67,24 @@ before(async () => {
 after(async () => {
   await browser?.close();
   server?.kill();
+  keyServer?.close();
 });
+
+/** Reports tokens as found in public, signed as GitHub signs its reports. */
+async function reportLeak(tokens, url) {
+  const body = JSON.stringify(tokens.map((token) => ({ token, type: "knotie_mcp_token", url, source: "content" })));
+  const response = await fetch(`${base}/secret-scanning/github`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "github-public-key-identifier": GITHUB_KEY_ID,
+      "github-public-key-signature": sign("sha256", Buffer.from(body), github.privateKey).toString("base64"),
+    },
+    body,
+  });
+  assert.equal(response.status, 200, await response.clone().text());
+  return response.json();
+}
 
 const unique = (prefix) => `${prefix}_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
@@ -234,5 +262,39 @@ test("no serious or critical accessibility violations, dialog open or closed; sc
     for (const file of [`settings-${width}.png`, `token-dialog-${width}.png`]) {
       assert.ok(statSync(`${OUTPUT}${file}`).size > 10_000, file);
     }
+  }
+});
+
+test("a token found in public says so in the list, and its history tells what happened", async () => {
+  const account = unique("acct_leak");
+  for (const width of [1280, 390]) {
+    const page = await open(account, width);
+    const name = unique("Leaked");
+    const token = await generate(page, name);
+    await page.getByRole("button", { name: "Done" }).click();
+    await page.locator("dialog").waitFor({ state: "detached" });
+    const url = "https://github.com/octo/app/blob/main/.env";
+    const [label] = await reportLeak([token], url);
+    assert.equal(label.label, "true_positive");
+    await page.reload();
+    const row = page.locator("tr", { hasText: name });
+    await row.getByText(`Revoked automatically: found in public at ${url}`).waitFor();
+    assert.equal(await callMcp(token), 401);
+
+    await row.getByRole("button", { name: `History of ${name}` }).click();
+    const history = page.getByRole("dialog", { name: `History of “${name}”` });
+    await history.getByText(`Revoked automatically: found in public at ${url} (content)`).waitFor();
+    await history.getByText("Created by user_dev (Full access)").waitFor();
+    const items = await history.locator("li").allInnerTexts();
+    assert.match(items[0], /Revoked automatically/, "newest first");
+    const overflow = await page.evaluate(() => [...document.querySelectorAll("dialog")].some((d) => d.getBoundingClientRect().right > window.innerWidth));
+    assert.ok(!overflow, `the history dialog fits ${width}px`);
+    await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+    const { violations } = await page.evaluate(() => window.axe.run());
+    const bad = violations.filter((v) => ["serious", "critical"].includes(v.impact));
+    assert.deepEqual(bad.map((v) => `${v.id}: ${v.help}`), [], `history dialog at ${width}px`);
+    await page.screenshot({ path: `${OUTPUT}history-${width}.png` });
+    await history.getByRole("button", { name: "Close" }).click();
+    await page.locator("dialog").waitFor({ state: "detached" });
   }
 });
