@@ -2,7 +2,7 @@
 //! emulator of `common::runtime`), fed every sample event of `events/`, against DynamoDB
 //! Local and moto's Secrets Manager.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use knotie_local::proxy::{Faults, Proxy};
 
@@ -203,6 +203,7 @@ async fn no_secret_is_logged_at_any_level_the_runtime_trace_included() {
     let mut list = Function::start("list", &d.env).await;
     let mut revoke = Function::start("revoke", &revoke_env).await;
     let mut mcp = Function::start("mcp", &d.env).await;
+    let mut leaks = Function::start("leaks", &d.env).await;
 
     let creating = for_account(event("generate.json"), &d.account);
     let jwt = creating["headers"]["authorization"].as_str().unwrap()["Bearer ".len()..].to_owned();
@@ -230,8 +231,12 @@ async fn no_secret_is_logged_at_any_level_the_runtime_trace_included() {
         .invoke(&with_token(event("mcp-tools-list.json"), &token))
         .await;
     assert_eq!(http(refused).0, 401);
+    // A holder's report carries the token in its body.
+    let mut reported = event("credentials-revoke.json");
+    reported["body"] = json!({ "credentials": [token] }).to_string().into();
+    assert_eq!(http(leaks.invoke(&reported).await).0, 202);
 
-    for f in [&generate, &list, &revoke, &mcp] {
+    for f in [&generate, &list, &revoke, &mcp, &leaks] {
         let output = f.output();
         assert!(
             output.contains("TRACE") || output.contains("DEBUG"),

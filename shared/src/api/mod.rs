@@ -18,7 +18,7 @@ use crate::app::App;
 use crate::error::Error;
 use crate::model::account::Identity;
 use crate::model::events;
-use crate::model::page::PageRequest;
+use crate::model::page::{Listing, PageRequest};
 use crate::model::time::Timestamp;
 use crate::model::tokens::{NewToken, TokenRecord, LISTING};
 use crate::rules::lifecycle;
@@ -73,12 +73,7 @@ pub async fn list(app: &App, req: Request) -> Result<Response<Body>, Infallible>
     Ok(reply(
         async {
             let identity = Identity::from_request(&req, &app.config.account_claim)?;
-            let query = req.query_string_parameters_ref();
-            let param = |name| query.and_then(|q| q.first(name));
-            let request = PageRequest {
-                limit: param("limit").map(|l| LISTING.parse_limit(l)).transpose()?,
-                cursor: param("cursor").map(str::to_owned),
-            };
+            let request = page_request(&req, LISTING)?;
             let pepper = app.pepper.get().await?;
             let page = lifecycle::list(&app.store, pepper, &identity, &request).await?;
             let now = Timestamp::now();
@@ -94,13 +89,9 @@ pub async fn list(app: &App, req: Request) -> Result<Response<Body>, Infallible>
 
 /// The read routes, one function: `GET /mcp-tokens` and `GET /mcp-tokens/{id}/events`.
 pub async fn reads(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
-    let events = req
-        .path_parameters_ref()
-        .and_then(|p| p.first("id"))
-        .is_some();
-    match events {
-        true => self::events(app, req).await,
-        false => list(app, req).await,
+    match path_id(&req) {
+        Ok(_) => events(app, req).await,
+        Err(_) => list(app, req).await,
     }
 }
 
@@ -109,20 +100,10 @@ pub async fn events(app: &App, req: Request) -> Result<Response<Body>, Infallibl
     Ok(reply(
         async {
             let identity = Identity::from_request(&req, &app.config.account_claim)?;
-            let id = req
-                .path_parameters_ref()
-                .and_then(|p| p.first("id"))
-                .ok_or(Error::TokenNotFound)?;
-            let query = req.query_string_parameters_ref();
-            let param = |name| query.and_then(|q| q.first(name));
-            let request = PageRequest {
-                limit: param("limit")
-                    .map(|l| events::LISTING.parse_limit(l))
-                    .transpose()?,
-                cursor: param("cursor").map(str::to_owned),
-            };
+            let request = page_request(&req, events::LISTING)?;
             let pepper = app.pepper.get().await?;
-            let page = lifecycle::events(&app.store, pepper, &identity, id, &request).await?;
+            let page =
+                lifecycle::events(&app.store, pepper, &identity, path_id(&req)?, &request).await?;
             Ok((
                 StatusCode::OK,
                 Some(json!({ "events": page.items, "next_cursor": page.next_cursor })),
@@ -137,16 +118,30 @@ pub async fn revoke(app: &App, req: Request) -> Result<Response<Body>, Infallibl
     Ok(reply(
         async {
             let identity = Identity::from_request(&req, &app.config.account_claim)?;
-            let id = req
-                .path_parameters_ref()
-                .and_then(|p| p.first("id"))
-                .ok_or(Error::TokenNotFound)?;
+            let id = path_id(&req)?;
             lifecycle::revoke(&app.store, &identity, id, Timestamp::now()).await?;
             tracing::info!(account = %identity.account, token_id = %id, "token revoked");
             Ok((StatusCode::NO_CONTENT, None))
         }
         .await,
     ))
+}
+
+/// The `{id}` of the route.
+fn path_id(req: &Request) -> Result<&str, Error> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first("id"))
+        .ok_or(Error::TokenNotFound)
+}
+
+/// `?limit=&cursor=` of a listing.
+fn page_request(req: &Request, listing: Listing) -> Result<PageRequest, Error> {
+    let query = req.query_string_parameters_ref();
+    let param = |name| query.and_then(|q| q.first(name));
+    Ok(PageRequest {
+        limit: param("limit").map(|l| listing.parse_limit(l)).transpose()?,
+        cursor: param("cursor").map(str::to_owned),
+    })
 }
 
 /// How a token appears in a listing: metadata and hint, never the secret or its hash.
