@@ -16,7 +16,7 @@ use crate::store::credits::Committed;
 use crate::store::Store;
 
 /// Concurrent allocations make the optimistic write retry; past this, report contention
-/// (503). A round is 2 reads and 1 transaction.
+/// (503). A round is 1 batch read and 1 transaction.
 const MAX_ROUNDS: usize = 16;
 
 pub async fn balances(store: &Store, account: &AccountId) -> Result<Balances, Error> {
@@ -62,12 +62,12 @@ pub async fn allocate(
     let note = request.note.map(|t| NOTE.check("note", t)).transpose()?;
     let customer = customers::parse_id(request.customer_id)?;
     for round in 0..MAX_ROUNDS {
-        // Every round: a retry of this very allocation may have committed meanwhile, and
-        // a lost race is reported by whichever condition DynamoDB names first.
-        if let Some(done) = store.idempotency(account, &key).await? {
+        // One read of the pool, the customer and the key: a retry of this very allocation
+        // may have committed meanwhile, and then its result is the answer.
+        let (pool, found, done) = store.allocation_state(account, &customer, &key).await?;
+        if let Some(done) = done {
             return replay(store, account, &done, &customer, amount).await;
         }
-        let (pool, found) = store.pool_and_customer(account, &customer).await?;
         let balance = found
             .ok_or_else(|| customers::not_found(request.customer_id))?
             .credits;
@@ -123,17 +123,17 @@ pub async fn allocate(
     })
 }
 
-/// A growing, jittered pause between optimistic rounds, so that many allocations racing
-/// for one account's pool take turns instead of all failing together.
+/// A pause between optimistic rounds, random up to a ceiling that doubles each round (to
+/// 256 ms): allocations racing for one account's pool spread out and take turns instead
+/// of failing together.
 async fn contention_pause(round: usize) {
     use ring::rand::{SecureRandom, SystemRandom};
-    let mut jitter = [0u8; 1];
+    let mut jitter = [0u8; 2];
     let _ = SystemRandom::new().fill(&mut jitter);
-    let most = u64::try_from(round.min(6))
-        .unwrap_or(6)
-        .saturating_add(1)
-        .saturating_mul(8);
-    let ms = u64::from(jitter[0]).checked_rem(most).unwrap_or(0);
+    let ceiling = 8_u64 << round.min(5);
+    let ms = u64::from(u16::from_be_bytes(jitter))
+        .checked_rem(ceiling)
+        .unwrap_or(0);
     tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
 }
 

@@ -41,22 +41,49 @@ impl Store {
         Ok((pool, customer.as_ref().map(customer_from_item).transpose()?))
     }
 
+    /// What an allocation decides on, in one batch read (strongly consistent): the pool,
+    /// the customer, and what the key already did, if anything.
+    pub async fn allocation_state(
+        &self,
+        account: &AccountId,
+        customer: &CustomerId,
+        key: &IdempotencyKey,
+    ) -> Result<(i64, Option<Customer>, Option<IdempotencyRecord>), Error> {
+        let pk = keys::account(account);
+        let items = self
+            .get_many(vec![
+                (pk.clone(), keys::PROFILE.to_owned()),
+                (pk.clone(), keys::customer(customer)),
+                (pk, keys::idempotency(key)),
+            ])
+            .await?;
+        let by_sk = |sk: &str| {
+            items
+                .iter()
+                .find(|i| i.opt_string(keys::SK).as_deref() == Some(sk))
+        };
+        let pool = by_sk(keys::PROFILE)
+            .and_then(|p| p.opt_int("credit_pool"))
+            .unwrap_or(0);
+        let found = by_sk(&keys::customer(customer))
+            .map(customer_from_item)
+            .transpose()?;
+        let done = by_sk(&keys::idempotency(key))
+            .map(idempotency_from_item)
+            .transpose()?;
+        Ok((pool, found, done))
+    }
+
     pub async fn idempotency(
         &self,
         account: &AccountId,
         key: &IdempotencyKey,
     ) -> Result<Option<IdempotencyRecord>, Error> {
-        let Some(item) = self
-            .get(keys::account(account), keys::idempotency(key))
+        self.get(keys::account(account), keys::idempotency(key))
             .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(IdempotencyRecord {
-            transaction_id: item.parsed("transaction_id", TransactionId::parse)?,
-            customer_id: item.parsed("customer_id", CustomerId::parse)?,
-            amount: item.int("amount")?,
-        }))
+            .as_ref()
+            .map(idempotency_from_item)
+            .transpose()
     }
 
     pub async fn transaction(
@@ -152,6 +179,14 @@ impl Store {
             .map_err(internal)?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
+}
+
+fn idempotency_from_item(item: &Item) -> Result<IdempotencyRecord, Error> {
+    Ok(IdempotencyRecord {
+        transaction_id: item.parsed("transaction_id", TransactionId::parse)?,
+        customer_id: item.parsed("customer_id", CustomerId::parse)?,
+        amount: item.int("amount")?,
+    })
 }
 
 pub(super) fn ledger_item(account: &AccountId, t: &Transaction) -> Item {
