@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use knotie::model::time::Timestamp;
-use knotie::App;
 use knotie_local::proxy::Proxy;
 use serde_json::{json, Value};
 
@@ -20,17 +19,7 @@ async fn each_tool_makes_at_most_its_listed_dynamodb_requests() {
     let proxy = Proxy::start(&common::env("KNOTIE_TEST_DYNAMODB"))
         .await
         .unwrap();
-    let clean = common::app().await;
-    let account = common::account(&clean, true).await;
-    let profile = clean.store.account(&account).await.unwrap().unwrap();
-    knotie_local::seed::account_data(&clean.store, &profile, 400, Timestamp::now())
-        .await
-        .unwrap();
-    let app = Arc::new(App {
-        store: common::store_at(&proxy.url()).await,
-        ..clean
-    });
-    let token = harness::token(&app, &account, None).await;
+    let (app, _, token) = harness::seeded_through(&proxy, 400).await;
     let mcp = harness::mcp(Arc::clone(&app));
     let c = McpCaller { mcp: &mcp, token };
     // The first call also records the token's use; later ones within five minutes do not.
@@ -146,19 +135,9 @@ async fn history_does_not_change_what_a_call_costs() {
         .await
         .unwrap();
     for calls in [3_000, 100_000] {
-        let clean = common::app().await;
-        let account = common::account(&clean, true).await;
-        let profile = clean.store.account(&account).await.unwrap().unwrap();
         let seeding = std::time::Instant::now();
-        knotie_local::seed::account_data(&clean.store, &profile, calls, Timestamp::now())
-            .await
-            .unwrap();
+        let (app, _, token) = harness::seeded_through(&proxy, calls).await;
         eprintln!("seeded {calls} calls in {:?}", seeding.elapsed());
-        let app = Arc::new(App {
-            store: common::store_at(&proxy.url()).await,
-            ..clean
-        });
-        let token = harness::token(&app, &account, None).await;
         let mcp = harness::mcp(Arc::clone(&app));
         let c = McpCaller { mcp: &mcp, token };
         c.ok("get_account", json!({})).await;

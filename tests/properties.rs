@@ -8,8 +8,6 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use knotie::model::time::Timestamp;
-use knotie::App;
 use knotie_local::proxy::Proxy;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -169,24 +167,7 @@ async fn every_tool_answers_generated_arguments_in_shape_within_bounds() {
     let proxy = Proxy::start(&common::env("KNOTIE_TEST_DYNAMODB"))
         .await
         .unwrap();
-    let clean = common::app().await;
-    let account = common::account(&clean, true).await;
-    let mut profile = clean.store.account(&account).await.unwrap().unwrap();
-    profile.credit_pool = 1_000_000_000;
-    clean
-        .store
-        .put_account(&profile, Timestamp::now())
-        .await
-        .unwrap();
-    let seeded = clean.store.account(&account).await.unwrap().unwrap();
-    knotie_local::seed::account_data(&clean.store, &seeded, 50, Timestamp::now())
-        .await
-        .unwrap();
-    let app = Arc::new(App {
-        store: common::store_at(&proxy.url()).await,
-        ..clean
-    });
-    let token = harness::token(&app, &account, None).await;
+    let (app, _, token) = harness::seeded_through(&proxy, 50).await;
     let mcp = harness::mcp(Arc::clone(&app));
     let c = McpCaller { mcp: &mcp, token };
     let mut known = Vec::new();

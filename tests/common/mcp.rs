@@ -10,6 +10,7 @@ use knotie::model::ids::AccountId;
 use knotie::model::tokens::NewToken;
 use knotie::rules::lifecycle;
 use knotie::App;
+use knotie_local::proxy::Proxy;
 use serde_json::{json, Value};
 
 pub const ALLOWED_ORIGIN: &str = "https://app.knotie.example";
@@ -50,6 +51,24 @@ pub async fn token(app: &App, account: &AccountId, scopes: Option<&[&str]>) -> S
     )
     .await;
     generated.unwrap().token.expose().to_owned()
+}
+
+/// A fresh account seeded with `calls` calls of demo data, the app reading it through
+/// `proxy` (which counts, or fails, its requests), and a full-access token.
+pub async fn seeded_through(proxy: &Proxy, calls: usize) -> (Arc<App>, AccountId, String) {
+    let clean = super::app().await;
+    let account = super::account(&clean, true).await;
+    let profile = clean.store.account(&account).await.unwrap().unwrap();
+    let now = knotie::model::time::Timestamp::now();
+    knotie_local::seed::account_data(&clean.store, &profile, calls, now)
+        .await
+        .unwrap();
+    let app = Arc::new(App {
+        store: super::store_at(&proxy.url()).await,
+        ..clean
+    });
+    let token = token(&app, &account, None).await;
+    (app, account, token)
 }
 
 /// An account with the demo data (customers, agents, credits, 400 calls), made once per
