@@ -130,12 +130,7 @@ async fn under_injected_faults_nothing_is_lost_duplicated_or_misreported() {
             let customer = customer_ids[key % customer_ids.len()].clone();
             tasks.spawn(async move {
                 let key = format!("fault-key-{key}");
-                let request = credits::AllocationRequest {
-                    customer_id: &customer,
-                    amount: 100 + key_amount(&key),
-                    idempotency_key: &key,
-                    note: None,
-                };
+                let request = allocation(&customer, &key);
                 let allocated = credits::allocate(
                     &app.store,
                     &account,
@@ -274,12 +269,7 @@ async fn under_injected_faults_nothing_is_lost_duplicated_or_misreported() {
     for key in 0..10 {
         let key = format!("fault-key-{key}");
         let customer = &customer_ids[key_index(&key) % customer_ids.len()];
-        let request = credits::AllocationRequest {
-            customer_id: customer,
-            amount: 100 + key_amount(&key),
-            idempotency_key: &key,
-            note: None,
-        };
+        let request = allocation(customer, &key);
         let again = credits::allocate(
             &clean.store,
             &account,
@@ -318,6 +308,16 @@ async fn under_injected_faults_nothing_is_lost_duplicated_or_misreported() {
         10,
         "one ledger entry per key"
     );
+}
+
+/// What each fault-test key allocates: its own amount, so a key moved twice shows.
+fn allocation<'a>(customer: &'a str, key: &'a str) -> credits::AllocationRequest<'a> {
+    credits::AllocationRequest {
+        customer_id: customer,
+        amount: 100 + key_amount(key),
+        idempotency_key: key,
+        note: None,
+    }
 }
 
 fn key_index(key: &str) -> usize {

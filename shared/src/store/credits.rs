@@ -26,21 +26,6 @@ pub enum Committed {
 }
 
 impl Store {
-    /// The account's pool and a customer, read together (strongly consistent).
-    pub async fn pool_and_customer(
-        &self,
-        account: &AccountId,
-        customer: &CustomerId,
-    ) -> Result<(i64, Option<Customer>), Error> {
-        let pk = keys::account(account);
-        let (profile, customer) = tokio::try_join!(
-            self.get(pk.clone(), keys::PROFILE.into()),
-            self.get(pk.clone(), keys::customer(customer)),
-        )?;
-        let pool = profile.and_then(|p| p.opt_int("credit_pool")).unwrap_or(0);
-        Ok((pool, customer.as_ref().map(customer_from_item).transpose()?))
-    }
-
     /// What an allocation decides on, in one batch read (strongly consistent): the pool,
     /// the customer, and what the key already did, if anything.
     pub async fn allocation_state(

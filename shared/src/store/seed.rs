@@ -103,7 +103,9 @@ impl Store {
     ) -> Result<Transaction, Error> {
         let pk = keys::account(account);
         for _ in 0..8 {
-            let (pool, found) = self.pool_and_customer(account, customer).await?;
+            let (profile, found) =
+                tokio::try_join!(self.account(account), self.customer(account, customer))?;
+            let pool = profile.map_or(0, |p| p.credit_pool);
             let balance = found
                 .ok_or_else(|| Error::Internal("usage for an unknown customer".into()))?
                 .credits;
