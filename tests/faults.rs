@@ -332,6 +332,7 @@ async fn all_tokens(app: &App, account: &knotie::model::ids::AccountId) -> Vec<T
     let identity = knotie::model::account::Identity {
         account: account.clone(),
         user: "user_test".into(),
+        role: knotie::model::account::Role::Owner,
     };
     let pepper = app.pepper.get().await.unwrap();
     let mut records = Vec::new();

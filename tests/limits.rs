@@ -101,6 +101,7 @@ async fn expired_tokens_are_listed_as_expired_and_free_their_places() {
     let identity = knotie::model::account::Identity {
         account: caller.account.clone(),
         user: "user_test".into(),
+        role: knotie::model::account::Role::Owner,
     };
     // Ten tokens made two days ago with a one-day expiry, and forty live ones.
     let two_days_ago = knotie::model::time::Timestamp::from_datetime(

@@ -139,6 +139,7 @@ async fn an_expired_token_is_401() {
     let identity = knotie::model::account::Identity {
         account,
         user: "user_test".into(),
+        role: knotie::model::account::Role::Owner,
     };
     let new =
         knotie::model::tokens::NewToken::from_json(br#"{"name": "old", "expires_in_days": 1}"#)

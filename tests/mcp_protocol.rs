@@ -297,6 +297,7 @@ async fn a_foreign_origin_is_refused_before_the_token_is_read_or_its_use_recorde
     let identity = knotie::model::account::Identity {
         account,
         user: "user_test".into(),
+        role: knotie::model::account::Role::Owner,
     };
     let pepper = app.pepper.get().await.unwrap();
     let request = knotie::model::page::PageRequest::default();
@@ -389,11 +390,13 @@ async fn revoke_sample_token(app: &knotie::App, account: &knotie::model::ids::Ac
         revocation: None,
         hash: app.pepper.get().await.unwrap().hash(&token),
         counted: true,
+        allowed_ips: None,
     };
     app.store.insert_token(&record, 50).await.unwrap();
     let identity = knotie::model::account::Identity {
         account: account.clone(),
         user: "user_test".into(),
+        role: knotie::model::account::Role::Owner,
     };
     knotie::rules::lifecycle::revoke(
         &app.store,

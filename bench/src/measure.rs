@@ -100,6 +100,7 @@ impl Bench {
             plan: "pro".into(),
             api_access: true,
             credit_pool: 1000,
+            policy: knotie::model::policy::Policy::default(),
         };
         store
             .put_account(&profile, knotie::model::time::Timestamp::now())
@@ -108,6 +109,7 @@ impl Bench {
         let identity = Identity {
             account,
             user: "bench".into(),
+            role: knotie::model::account::Role::Owner,
         };
         let new = NewToken::from_json(br#"{"name": "bench"}"#)?;
         let token = lifecycle::generate(

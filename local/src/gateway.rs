@@ -1,8 +1,9 @@
 //! Stands in for API Gateway and the function URL: turns an HTTP request into the payload
 //! v2 event Lambda would receive — route key, path parameters, and for the management
-//! routes the JWT authorizer's claims. The claims are the one thing faked: the account
-//! named by `x-dev-account` (default `acct_demo`). Deployed functions never read it; the
-//! MCP endpoint, like its function URL, gets no claims and checks its bearer token.
+//! routes the JWT authorizer's claims. The claims are the one thing faked: the account,
+//! user and role named by `x-dev-account`, `x-dev-user` and `x-dev-role` (defaults
+//! `acct_demo`, `user_dev`, `owner`). Deployed functions never read them; the MCP
+//! endpoint, like its function URL, gets no claims and checks its bearer token.
 
 use http::{HeaderMap, Method};
 use lambda_http::Request;
@@ -10,7 +11,10 @@ use serde_json::{json, Map, Value};
 
 pub const DEV_ACCOUNT_HEADER: &str = "x-dev-account";
 pub const DEFAULT_ACCOUNT: &str = "acct_demo";
+pub const DEV_USER_HEADER: &str = "x-dev-user";
 pub const DEV_USER: &str = "user_dev";
+pub const DEV_ROLE_HEADER: &str = "x-dev-role";
+pub const DEV_ROLE: &str = "owner";
 
 /// What a request is for, as API Gateway and the function URL would route it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +35,7 @@ pub enum Api {
     List,
     Revoke,
     Events,
+    Policy,
 }
 
 impl Route<'_> {
@@ -54,6 +59,9 @@ impl Route<'_> {
             }
             (&Method::POST, "/mcp-tokens") => Some(Route::Api(Api::Generate, None)),
             (&Method::GET, "/mcp-tokens") => Some(Route::Api(Api::List, None)),
+            (&Method::GET | &Method::PUT, "/mcp-tokens/policy") => {
+                Some(Route::Api(Api::Policy, None))
+            }
             (&Method::GET, p) => {
                 let id = p.strip_prefix("/mcp-tokens/")?.strip_suffix("/events")?;
                 (!id.is_empty() && !id.contains('/')).then_some(Route::Api(Api::Events, Some(id)))
@@ -74,6 +82,7 @@ impl Api {
             Api::List => "GET /mcp-tokens",
             Api::Revoke => "DELETE /mcp-tokens/{id}",
             Api::Events => "GET /mcp-tokens/{id}/events",
+            Api::Policy => "ANY /mcp-tokens/policy",
         }
     }
 }
@@ -88,7 +97,7 @@ pub fn to_lambda_request(
     query: Option<&str>,
     headers: &HeaderMap,
     body: &[u8],
-    account_claim: &str,
+    config: &knotie::config::Config,
 ) -> Result<Request, serde_json::Error> {
     let mut header_map = Map::new();
     for (name, value) in headers {
@@ -96,10 +105,23 @@ pub fn to_lambda_request(
             header_map.insert(name.as_str().to_owned(), value.into());
         }
     }
-    let account = headers
-        .get(DEV_ACCOUNT_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or(DEFAULT_ACCOUNT);
+    let dev = |name: &str, default: &'static str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(default)
+            .to_owned()
+    };
+    let mut claims = Map::new();
+    claims.insert("sub".into(), dev(DEV_USER_HEADER, DEV_USER).into());
+    claims.insert(
+        config.account_claim.clone(),
+        dev(DEV_ACCOUNT_HEADER, DEFAULT_ACCOUNT).into(),
+    );
+    claims.insert(
+        config.role_claim.clone(),
+        dev(DEV_ROLE_HEADER, DEV_ROLE).into(),
+    );
     let query_params: Map<String, Value> = query
         .map(|q| {
             form_urlencoded::parse(q.as_bytes())
@@ -125,7 +147,7 @@ pub fn to_lambda_request(
         "requestContext": {
             "accountId": "000000000000",
             "apiId": "local",
-            "authorizer": { "jwt": { "claims": { "sub": DEV_USER, account_claim: account }, "scopes": null } },
+            "authorizer": { "jwt": { "claims": claims, "scopes": null } },
             "domainName": "127.0.0.1",
             "domainPrefix": "local",
             "http": {
@@ -168,6 +190,14 @@ mod tests {
         );
         assert_eq!(Route::matching(&Method::DELETE, "/mcp-tokens/"), None);
         assert_eq!(Route::matching(&Method::PUT, "/mcp-tokens"), None);
+        assert_eq!(
+            Route::matching(&Method::PUT, "/mcp-tokens/policy"),
+            api(Api::Policy, None)
+        );
+        assert_eq!(
+            Route::matching(&Method::GET, "/mcp-tokens/policy"),
+            api(Api::Policy, None)
+        );
         assert_eq!(Route::matching(&Method::GET, "/mcp"), Some(Route::Mcp));
         assert!(matches!(
             Route::matching(&Method::GET, "/"),

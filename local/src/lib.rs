@@ -29,8 +29,8 @@ pub fn env_or(name: &str, default: &str) -> String {
 }
 
 /// What the local server serves, configured from the environment: `PORT` (3000),
-/// `TABLE_NAME`, `DYNAMODB_ENDPOINT`, `DEV_PEPPER`, `ACCOUNT_CLAIM`, `MCP_URL`, `WEB_DIR`,
-/// `SECRET_SCANNING_KEYS_URL`.
+/// `TABLE_NAME`, `DYNAMODB_ENDPOINT`, `DEV_PEPPER`, `ACCOUNT_CLAIM`, `ROLE_CLAIM`, `MCP_URL`,
+/// `WEB_DIR`, `SECRET_SCANNING_KEYS_URL`, `MCP_RATE_LIMIT_PER_MINUTE`.
 pub struct Local {
     pub port: u16,
     /// The built Settings page (`WEB_DIR`, default `web/dist`).
@@ -47,6 +47,9 @@ impl Local {
         let config = Config {
             table: env_or("TABLE_NAME", "knotie-local"),
             account_claim: env_or("ACCOUNT_CLAIM", DEFAULT_ACCOUNT_CLAIM),
+            role_claim: env_or("ROLE_CLAIM", knotie::config::DEFAULT_ROLE_CLAIM),
+            // A test sets a low limit to see 429s quickly.
+            rate_limit_per_minute: env_or("MCP_RATE_LIMIT_PER_MINUTE", "120").parse()?,
             mcp_url: Some(env_or("MCP_URL", &format!("http://127.0.0.1:{port}/mcp"))),
             pepper_secret_id: None,
             // Loopback only, against DNS rebinding; browsers on this machine may call it

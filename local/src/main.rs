@@ -27,6 +27,7 @@ async fn main() -> Result<(), BoxError> {
     let identity = Identity {
         account: AccountId::parse(gateway::DEFAULT_ACCOUNT).expect("a valid account id"),
         user: gateway::DEV_USER.into(),
+        role: knotie::model::account::Role::Owner,
     };
     let new = NewToken::from_json(br#"{"name": "make dev"}"#)?;
     let pepper = local.app.pepper.get().await?;

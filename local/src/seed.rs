@@ -150,6 +150,7 @@ pub async fn demo(store: &Store, now: Timestamp) -> Result<(), Error> {
             plan: plan.into(),
             api_access,
             credit_pool: 0,
+            policy: knotie::model::policy::Policy::default(),
         };
         store.put_account(&profile, now).await?;
         if calls > 0 && !already {
@@ -277,6 +278,7 @@ pub async fn account_data(
     store.put_transactions(account, &purchases).await?;
     let funded = Account {
         credit_pool: pool,
+        policy: knotie::model::policy::Policy::default(),
         ..profile.clone()
     };
     store.put_account(&funded, stamp(now)).await?;

@@ -1,6 +1,7 @@
 //! The HTTP server: each request becomes the Lambda event its deployed function would get
 //! (see [`gateway`](crate::gateway)) and goes to that function's handler.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use tokio::net::TcpListener;
 
 use crate::gateway::{self, Api, Route};
@@ -24,10 +26,10 @@ const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// Serves until the future is dropped.
 pub async fn serve(local: Arc<Local>, listener: TcpListener) -> std::io::Result<()> {
     loop {
-        let (stream, _) = listener.accept().await?;
+        let (stream, peer) = listener.accept().await?;
         let local = Arc::clone(&local);
         tokio::spawn(async move {
-            let service = service_fn(move |req| answer(Arc::clone(&local), req));
+            let service = service_fn(move |req| answer(Arc::clone(&local), req, peer.ip()));
             if let Err(e) = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(READ_TIMEOUT)
@@ -43,6 +45,7 @@ pub async fn serve(local: Arc<Local>, listener: TcpListener) -> std::io::Result<
 async fn answer(
     local: Arc<Local>,
     req: Request<Incoming>,
+    peer: IpAddr,
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {
     let (parts, body) = req.into_parts();
     // Every route, as the deployed MCP endpoint does: a page on another site, or a name
@@ -83,8 +86,9 @@ async fn answer(
         // A function URL has no authorizer context to stand in for: the MCP handler reads
         // the request as it came.
         Route::Mcp => {
-            let request =
+            let mut request =
                 http::Request::from_parts(parts, lambda_http::Body::Binary(body.to_vec()));
+            request.extensions_mut().insert(from_address(peer));
             local.mcp.handle(request).await
         }
         Route::Leaks => {
@@ -102,7 +106,7 @@ async fn answer(
                 parts.uri.query(),
                 &parts.headers,
                 &body,
-                &local.app.config.account_claim,
+                &local.app.config,
             );
             let Ok(request) = request else {
                 return Ok(json_error(
@@ -115,6 +119,7 @@ async fn answer(
                 Api::Generate => knotie::api::generate(&local.app, request).await,
                 Api::List | Api::Events => knotie::api::reads(&local.app, request).await,
                 Api::Revoke => knotie::api::revoke(&local.app, request).await,
+                Api::Policy => knotie::api::policy(&local.app, request).await,
             }
         }
     };
@@ -124,6 +129,14 @@ async fn answer(
         parts,
         Full::new(Bytes::copy_from_slice(body.as_ref())),
     ))
+}
+
+/// What a function URL tells its function of the caller: the address the request came
+/// from (`requestContext.http.sourceIp`), here the peer of the connection.
+fn from_address(peer: IpAddr) -> lambda_http::request::RequestContext {
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.http.source_ip = Some(peer.to_canonical().to_string());
+    lambda_http::request::RequestContext::ApiGatewayV2(context)
 }
 
 /// A file of the built Settings page; `make dev` builds it first.

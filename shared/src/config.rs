@@ -3,15 +3,21 @@
 use crate::error::BoxError;
 
 pub const DEFAULT_ACCOUNT_CLAIM: &str = "custom:account_id";
+pub const DEFAULT_ROLE_CLAIM: &str = "custom:role";
+pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 120;
 pub const DEFAULT_SECRET_SCANNING_KEYS_URL: &str =
     "https://api.github.com/meta/public_keys/secret_scanning";
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// The DynamoDB table (`TABLE_NAME`).
     pub table: String,
     /// The JWT claim naming the user's account (`ACCOUNT_CLAIM`).
     pub account_claim: String,
+    /// The JWT claim naming the user's role in the account (`ROLE_CLAIM`).
+    pub role_claim: String,
+    /// Calls a minute each MCP token may make (`MCP_RATE_LIMIT_PER_MINUTE`).
+    pub rate_limit_per_minute: u32,
     /// The MCP endpoint, for the ready-to-paste client configurations (`MCP_URL`); only
     /// the generate function needs it.
     pub mcp_url: Option<String>,
@@ -27,6 +33,23 @@ pub struct Config {
     pub allowed_hosts: Option<Vec<String>>,
     /// GitHub's secret scanning public keys (`SECRET_SCANNING_KEYS_URL`).
     pub secret_scanning_keys_url: String,
+}
+
+/// The settings of a deployment that sets nothing but its table.
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            table: String::new(),
+            account_claim: DEFAULT_ACCOUNT_CLAIM.into(),
+            role_claim: DEFAULT_ROLE_CLAIM.into(),
+            rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+            mcp_url: None,
+            pepper_secret_id: None,
+            allowed_origins: Vec::new(),
+            allowed_hosts: None,
+            secret_scanning_keys_url: DEFAULT_SECRET_SCANNING_KEYS_URL.into(),
+        }
+    }
 }
 
 impl Config {
@@ -49,6 +72,13 @@ impl Config {
         Ok(Config {
             table: var("TABLE_NAME").ok_or("the environment variable TABLE_NAME must be set")?,
             account_claim: var("ACCOUNT_CLAIM").unwrap_or_else(|| DEFAULT_ACCOUNT_CLAIM.into()),
+            role_claim: var("ROLE_CLAIM").unwrap_or_else(|| DEFAULT_ROLE_CLAIM.into()),
+            rate_limit_per_minute: match var("MCP_RATE_LIMIT_PER_MINUTE") {
+                None => DEFAULT_RATE_LIMIT_PER_MINUTE,
+                Some(v) => v.trim().parse().ok().filter(|n| *n > 0).ok_or(
+                    "MCP_RATE_LIMIT_PER_MINUTE must be a whole number of calls, at least 1",
+                )?,
+            },
             mcp_url: var("MCP_URL"),
             pepper_secret_id: var("PEPPER_SECRET_ID"),
             allowed_origins: list("MCP_ALLOWED_ORIGINS").unwrap_or_default(),
@@ -74,12 +104,20 @@ mod tests {
         let config = Config::from_lookup(vars).unwrap();
         assert_eq!(config.table, "t");
         assert_eq!(config.account_claim, DEFAULT_ACCOUNT_CLAIM);
+        assert_eq!(config.role_claim, DEFAULT_ROLE_CLAIM);
+        assert_eq!(config.rate_limit_per_minute, 120);
         assert_eq!(config.mcp_url, None);
         assert_eq!(
             config.allowed_origins,
             ["https://a.example", "https://b.example"]
         );
         assert_eq!(config.allowed_hosts, None);
+        let zero = Config::from_lookup(|name| match name {
+            "TABLE_NAME" => Some("t".to_owned()),
+            "MCP_RATE_LIMIT_PER_MINUTE" => Some("0".to_owned()),
+            _ => None,
+        });
+        assert!(zero.unwrap_err().to_string().contains("at least 1"));
         let missing = Config::from_lookup(|_| None).unwrap_err().to_string();
         assert!(missing.contains("TABLE_NAME"), "{missing}");
     }

@@ -22,6 +22,15 @@ pub enum Error {
     BadSignature,
     #[error("API access is not enabled for this account: enable it in your plan, then this token will work")]
     ApiAccessDisabled,
+    /// A signed-in user asking for what their role does not allow.
+    #[error("{0}")]
+    Forbidden(String),
+    /// An MCP call from an address the token is not allowed to be used from.
+    #[error("{0}")]
+    AddressNotAllowed(String),
+    /// An MCP token that made more calls than its rate allows; try again after the wait.
+    #[error("this token made more than {limit} calls in a minute; wait {retry_after_secs} s before the next call")]
+    RateLimited { limit: u32, retry_after_secs: u64 },
     #[error("no token with this id exists in this account")]
     TokenNotFound,
     /// A customer, agent, … the caller named does not exist in the account.
@@ -66,7 +75,10 @@ impl Error {
             Error::Unauthenticated | Error::InvalidToken(_) | Error::BadSignature => {
                 StatusCode::UNAUTHORIZED
             }
-            Error::ApiAccessDisabled => StatusCode::FORBIDDEN,
+            Error::ApiAccessDisabled | Error::Forbidden(_) | Error::AddressNotAllowed(_) => {
+                StatusCode::FORBIDDEN
+            }
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::TokenNotFound | Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::InsufficientCredits { .. } | Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::TokenLimit { .. } => StatusCode::CONFLICT,
@@ -83,6 +95,9 @@ impl Error {
             Error::BadSignature => "bad_signature",
             Error::InvalidToken(_) => "invalid_token",
             Error::ApiAccessDisabled => "api_access_disabled",
+            Error::Forbidden(_) => "forbidden",
+            Error::AddressNotAllowed(_) => "address_not_allowed",
+            Error::RateLimited { .. } => "rate_limited",
             Error::TokenNotFound => "token_not_found",
             Error::NotFound { .. } => "not_found",
             Error::InsufficientCredits { .. } => "insufficient_credits",
@@ -105,7 +120,8 @@ impl Error {
     pub fn rpc_code(&self) -> i64 {
         match self {
             Error::InvalidToken(_) | Error::Unauthenticated | Error::BadSignature => -32001,
-            Error::ApiAccessDisabled => -32003,
+            Error::ApiAccessDisabled | Error::AddressNotAllowed(_) | Error::Forbidden(_) => -32003,
+            Error::RateLimited { .. } => -32029,
             Error::Unavailable { .. } => -32004,
             Error::Internal(_) => -32603,
             _ => -32602,

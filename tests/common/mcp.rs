@@ -40,6 +40,7 @@ pub async fn token(app: &App, account: &AccountId, scopes: Option<&[&str]>) -> S
     let identity = Identity {
         account: account.clone(),
         user: "user_test".into(),
+        role: knotie::model::account::Role::Owner,
     };
     let pepper = app.pepper.get().await.unwrap();
     let generated = lifecycle::generate(

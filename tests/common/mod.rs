@@ -36,6 +36,9 @@ pub fn config() -> Config {
         account_claim: DEFAULT_ACCOUNT_CLAIM.into(),
         mcp_url: Some(MCP_URL.into()),
         allowed_origins: vec![mcp::ALLOWED_ORIGIN.into()],
+        // Tests make many calls with one token; the rate limit has tests of its own,
+        // which set their limit.
+        rate_limit_per_minute: 1_000_000,
         ..Config::default()
     }
 }
@@ -73,6 +76,7 @@ pub async fn account(app: &App, api_access: bool) -> AccountId {
         plan: "pro".into(),
         api_access,
         credit_pool: 0,
+        policy: knotie::model::policy::Policy::default(),
     };
     app.store
         .put_account(&profile, knotie::model::time::Timestamp::now())

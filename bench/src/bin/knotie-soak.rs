@@ -264,6 +264,7 @@ async fn main() -> Result<(), BoxError> {
         plan: "pro".into(),
         api_access: true,
         credit_pool: POOL,
+        policy: knotie::model::policy::Policy::default(),
     };
     store.put_account(&profile, Timestamp::now()).await?;
     knotie_local::seed::account_data(store, &profile, 300, Timestamp::now()).await?;
@@ -282,6 +283,7 @@ async fn main() -> Result<(), BoxError> {
     let identity = Identity {
         account: account.clone(),
         user: "soak".into(),
+        role: knotie::model::account::Role::Owner,
     };
     let new = NewToken::from_json(br#"{"name": "soak"}"#)?;
     let token = lifecycle::generate(store, pepper, &identity, new, Timestamp::now())

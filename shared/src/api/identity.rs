@@ -4,14 +4,16 @@
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 
+use crate::config::Config;
 use crate::error::Error;
-use crate::model::account::Identity;
+use crate::model::account::{Identity, Role};
 use crate::model::ids::AccountId;
 
 impl Identity {
-    /// Reads `sub` and the account claim (its name is configuration) from the JWT
-    /// authorizer's context. A request without them is unauthenticated.
-    pub fn from_request(req: &Request, account_claim: &str) -> Result<Identity, Error> {
+    /// Reads `sub`, the account claim and the role claim (their names are configuration)
+    /// from the JWT authorizer's context. A request without a user or an account is
+    /// unauthenticated; one without a role is a member's.
+    pub fn from_request(req: &Request, config: &Config) -> Result<Identity, Error> {
         let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() else {
             return Err(Error::Unauthenticated);
         };
@@ -22,11 +24,14 @@ impl Identity {
             .map(|jwt| &jwt.claims)
             .ok_or(Error::Unauthenticated)?;
         let user = claims.get("sub").filter(|s| !s.is_empty());
-        let account = claims.get(account_claim).and_then(|a| AccountId::parse(a));
+        let account = claims
+            .get(&config.account_claim)
+            .and_then(|a| AccountId::parse(a));
         match (user, account) {
             (Some(user), Some(account)) => Ok(Identity {
                 account,
                 user: user.clone(),
+                role: Role::from_claim(claims.get(&config.role_claim).map(String::as_str)),
             }),
             _ => Err(Error::Unauthenticated),
         }
@@ -39,7 +44,7 @@ mod tests {
 
     #[test]
     fn request_without_authorizer_context_is_unauthenticated() {
-        let err = Identity::from_request(&Request::default(), "custom:account_id").unwrap_err();
+        let err = Identity::from_request(&Request::default(), &Config::default()).unwrap_err();
         assert!(matches!(err, Error::Unauthenticated));
     }
 }

@@ -19,6 +19,7 @@ use crate::error::Error;
 use crate::model::account::Identity;
 use crate::model::events;
 use crate::model::page::{Listing, PageRequest};
+use crate::model::policy::Policy;
 use crate::model::time::Timestamp;
 use crate::model::tokens::{NewToken, TokenRecord, LISTING};
 use crate::rules::lifecycle;
@@ -31,7 +32,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub async fn generate(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
     Ok(reply(
         async {
-            let identity = Identity::from_request(&req, &app.config.account_claim)?;
+            let identity = Identity::from_request(&req, &app.config)?;
             let body = req.body().as_ref();
             if body.len() > MAX_BODY_BYTES {
                 return Err(Error::TooLarge {
@@ -57,6 +58,7 @@ pub async fn generate(app: &App, req: Request) -> Result<Response<Body>, Infalli
                 "scopes": record.scopes.to_strings(),
                 "created_at": record.created_at,
                 "expires_at": record.expires_at,
+                "allowed_ips": record.allowed_ips.as_ref().map(|ips| ips.to_strings()),
                 "client_configs": client_configs(mcp_url, &generated.token),
             });
             if let (Some(warning), Some(fields)) = (generated.warning, body.as_object_mut()) {
@@ -68,19 +70,23 @@ pub async fn generate(app: &App, req: Request) -> Result<Response<Body>, Infalli
     ))
 }
 
-/// `GET /mcp-tokens?limit=&cursor=` → 200 with a page, newest first.
+/// `GET /mcp-tokens?limit=&cursor=` → 200 with a page, newest first: a member's own
+/// tokens, or for owners and admins every token of the account; and who is looking.
 pub async fn list(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
     Ok(reply(
         async {
-            let identity = Identity::from_request(&req, &app.config.account_claim)?;
+            let identity = Identity::from_request(&req, &app.config)?;
             let request = page_request(&req, LISTING)?;
             let pepper = app.pepper.get().await?;
             let page = lifecycle::list(&app.store, pepper, &identity, &request).await?;
             let now = Timestamp::now();
             let tokens: Vec<Value> = page.items.iter().map(|t| listed(t, now)).collect();
+            let viewer = json!({ "user": identity.user, "role": identity.role.as_str() });
             Ok((
                 StatusCode::OK,
-                Some(json!({ "tokens": tokens, "next_cursor": page.next_cursor })),
+                Some(
+                    json!({ "tokens": tokens, "next_cursor": page.next_cursor, "viewer": viewer }),
+                ),
             ))
         }
         .await,
@@ -99,7 +105,7 @@ pub async fn reads(app: &App, req: Request) -> Result<Response<Body>, Infallible
 pub async fn events(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
     Ok(reply(
         async {
-            let identity = Identity::from_request(&req, &app.config.account_claim)?;
+            let identity = Identity::from_request(&req, &app.config)?;
             let request = page_request(&req, events::LISTING)?;
             let pepper = app.pepper.get().await?;
             let page =
@@ -117,11 +123,37 @@ pub async fn events(app: &App, req: Request) -> Result<Response<Body>, Infallibl
 pub async fn revoke(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
     Ok(reply(
         async {
-            let identity = Identity::from_request(&req, &app.config.account_claim)?;
+            let identity = Identity::from_request(&req, &app.config)?;
             let id = path_id(&req)?;
             lifecycle::revoke(&app.store, &identity, id, Timestamp::now()).await?;
             tracing::info!(account = %identity.account, token_id = %id, "token revoked");
             Ok((StatusCode::NO_CONTENT, None))
+        }
+        .await,
+    ))
+}
+
+/// `GET /mcp-tokens/policy` → 200 with the account's token policy (any role);
+/// `PUT /mcp-tokens/policy` replaces it → 200 (owners and admins; members get 403).
+pub async fn policy(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
+    Ok(reply(
+        async {
+            let identity = Identity::from_request(&req, &app.config)?;
+            let policy = if req.method() == http::Method::PUT {
+                let body = req.body().as_ref();
+                if body.len() > MAX_BODY_BYTES {
+                    return Err(Error::TooLarge {
+                        limit: MAX_BODY_BYTES,
+                    });
+                }
+                let policy = Policy::from_json(body)?;
+                let saved = lifecycle::set_policy(&app.store, &identity, policy).await?;
+                tracing::info!(account = %identity.account, "token policy changed");
+                saved
+            } else {
+                lifecycle::policy(&app.store, &identity).await?
+            };
+            Ok((StatusCode::OK, Some(policy.to_json())))
         }
         .await,
     ))
@@ -159,6 +191,7 @@ fn listed(t: &TokenRecord, now: Timestamp) -> Value {
         "revoked_reason": t.revocation.as_ref().map(|r| r.reason),
         "revoked_by": t.revocation.as_ref().and_then(|r| r.by.as_deref()),
         "leak_url": t.revocation.as_ref().and_then(|r| r.url.as_deref()),
+        "allowed_ips": t.allowed_ips.as_ref().map(|ips| ips.to_strings()),
     })
 }
 

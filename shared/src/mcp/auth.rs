@@ -1,14 +1,18 @@
 //! Who is calling the MCP endpoint, checked on every request before any tool runs: the
 //! bearer token's format and checksum (no database call for a damaged token), then one
 //! strongly consistent read of the token — revoked, expired or unknown tokens are refused —
-//! then the account's API access.
+//! then where the call comes from (the token's allowlist), then the account: its API
+//! access and its token policy (a maximum lifetime, the scopes tokens may use).
+
+use std::net::IpAddr;
 
 use time::Duration;
 
 use crate::error::Error;
 use crate::model::account::Account;
+use crate::model::allowlist::AllowedIps;
 use crate::model::events::{Actor, RevokedReason};
-use crate::model::hashing::Pepper;
+use crate::model::hashing::{Pepper, TokenHash};
 use crate::model::ids::{AccountId, TokenId};
 use crate::model::scope::{Scope, Scopes};
 use crate::model::time::Timestamp;
@@ -26,7 +30,11 @@ const GENERATE_HINT: &str = "generate a new one in Settings → MCP Tokens";
 pub struct Caller {
     pub account: AccountId,
     pub token_id: TokenId,
+    /// What the token may do under the account's policy today.
     pub scopes: Scopes,
+    /// When the token stops working: its own expiry or the policy's maximum lifetime,
+    /// whichever comes first.
+    pub expires_at: Option<Timestamp>,
     pub profile: Account,
 }
 
@@ -51,34 +59,71 @@ pub struct Authenticated {
     pub record_use: Option<Grant>,
 }
 
-/// Checks an `Authorization` header value: read the token (one strongly consistent read:
-/// a revoke must be seen by the very next call), decide, then read the account.
+/// The token of an `Authorization` header value, as its hash: what identifies it before
+/// any read (a damaged token is refused here, with no database call).
+pub fn credential(pepper: &Pepper, authorization: Option<&str>) -> Result<TokenHash, Error> {
+    Ok(pepper.hash(&bearer(authorization)?))
+}
+
+/// Checks a token, by its hash, used from `source`: read it (one strongly consistent
+/// read: a revoke must be seen by the very next call), decide, then read the account and
+/// apply its policy.
 pub async fn authenticate(
     store: &Store,
-    pepper: &Pepper,
-    authorization: Option<&str>,
+    hash: &TokenHash,
+    source: Option<IpAddr>,
     now: Timestamp,
 ) -> Result<Authenticated, Error> {
-    let token = bearer(authorization)?;
-    let grant = store.find_token(&pepper.hash(&token)).await?;
+    let grant = store.find_token(hash).await?;
     let grant = admit(grant, now)?;
+    if let Some(allowed) = &grant.allowed_ips {
+        check_source(allowed, source)?;
+    }
     let profile = store.account(&grant.account).await?;
     let Some(profile) = profile.filter(|a| a.api_access) else {
         return Err(Error::ApiAccessDisabled);
     };
+    let policy = profile.policy;
+    let lifetime_end = policy.lifetime_end(grant.created_at);
+    if let Some(end) = lifetime_end.filter(|end| *end <= now) {
+        return Err(Error::InvalidToken(format!(
+            "this token expired at {end}: the account's token policy lets tokens live at most {} days; {GENERATE_HINT}",
+            policy.max_lifetime_days.unwrap_or_default()
+        )));
+    }
     let stale = grant.last_used_at.is_none_or(|at| {
         now.checked_sub(LAST_USED_RESOLUTION)
             .is_some_and(|s| at < s)
     });
+    let expires_at = match (grant.expires_at, lifetime_end) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     Ok(Authenticated {
         caller: Caller {
             account: grant.account.clone(),
             token_id: grant.token_id.clone(),
-            scopes: grant.scopes,
+            scopes: policy.effective_scopes(grant.scopes),
+            expires_at,
             profile,
         },
         record_use: stale.then_some(grant),
     })
+}
+
+/// A pinned token works only from its allowlist; a request whose address is unknown is
+/// refused too, never waved through.
+fn check_source(allowed: &AllowedIps, source: Option<IpAddr>) -> Result<(), Error> {
+    if source.is_some_and(|ip| allowed.permits(ip)) {
+        return Ok(());
+    }
+    let from = source.map_or("an unknown address".to_owned(), |ip| {
+        ip.to_canonical().to_string()
+    });
+    Err(Error::AddressNotAllowed(format!(
+        "this token may only be used from {}; this request came from {from}",
+        allowed.to_strings().join(", ")
+    )))
 }
 
 /// Where revocation and expiry are checked: the token as found by its hash, or why it is
@@ -182,7 +227,9 @@ mod tests {
             token_id: TokenId::new(at(0)).unwrap(),
             hash: Pepper::new(&[1; 32]).unwrap().hash(&token),
             scopes: Scopes::all(),
+            created_at: at(0),
             expires_at: expires_at.map(at),
+            allowed_ips: None,
             revoked,
             revoked_reason: None,
             leak_url: None,
@@ -199,6 +246,28 @@ mod tests {
         assert!(refusal(grant(Some(1_000), false)).contains("expired at 1970-01-01T00:16:40Z"));
         assert!(admit(grant(Some(1_001), false), now).is_ok());
         assert!(admit(grant(None, false), now).is_ok());
+    }
+
+    #[test]
+    fn a_pinned_token_works_only_from_its_networks() {
+        let allowed = AllowedIps::parse(&["203.0.113.0/24", "2001:db8::/32"])
+            .unwrap()
+            .unwrap();
+        let from = |ip: &str| check_source(&allowed, Some(ip.parse().unwrap()));
+        assert!(from("203.0.113.77").is_ok());
+        assert!(from("2001:db8::5").is_ok());
+        assert!(from("::ffff:203.0.113.5").is_ok());
+        let refused = from("198.51.100.1").unwrap_err();
+        assert_eq!(refused.status(), 403);
+        assert_eq!(
+            refused.to_string(),
+            "this token may only be used from 203.0.113.0/24, 2001:db8::/32; this request came from 198.51.100.1"
+        );
+        let unknown = check_source(&allowed, None).unwrap_err().to_string();
+        assert!(
+            unknown.ends_with("came from an unknown address"),
+            "{unknown}"
+        );
     }
 
     mod properties {

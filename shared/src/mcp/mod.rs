@@ -4,18 +4,22 @@
 //! handshake of 2025-03-26 … 2025-11-25 and the handshake-free 2026-07-28 revision with
 //! `server/discover`, per-request `_meta` and `Mcp-Method`/`Mcp-Name` headers. This layer
 //! in front of it does what rmcp leaves to the host: only `POST /mcp`, the bearer token
-//! checked on every request ([`auth`]) before any tool runs, a 1 MiB body
-//! limit, JSON-RPC error bodies for malformed input (rmcp answers those in plain text),
-//! and 202 for responses a client posts.
+//! checked on every request ([`auth`]) before any tool runs, each token's rate limit
+//! ([`limiter`]), a 1 MiB body limit, JSON-RPC error bodies for malformed input (rmcp
+//! answers those in plain text), and 202 for responses a client posts.
 
 pub mod auth;
+pub mod limiter;
 pub mod tools;
+
+use std::net::IpAddr;
 
 use std::sync::Arc;
 
 use http::{header, HeaderValue, Method, StatusCode};
 use http_body_util::BodyExt;
-use lambda_http::{Body, Request, Response};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::{json, Value};
@@ -24,6 +28,7 @@ use crate::app::App;
 use crate::browser;
 use crate::error::Error;
 use crate::model::time::Timestamp;
+use limiter::{Limiter, Quota};
 use tools::Tools;
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -35,6 +40,7 @@ const INVALID_PARAMS: i64 = -32602;
 pub struct Mcp {
     app: Arc<App>,
     service: StreamableHttpService<Tools, NeverSessionManager>,
+    limiter: Limiter,
 }
 
 impl Mcp {
@@ -57,7 +63,12 @@ impl Mcp {
             Arc::new(NeverSessionManager::default()),
             config,
         );
-        Mcp { app, service }
+        let limiter = Limiter::new(app.config.rate_limit_per_minute);
+        Mcp {
+            app,
+            service,
+            limiter,
+        }
     }
 
     pub async fn handle(&self, req: Request) -> Result<Response<Body>, std::convert::Infallible> {
@@ -81,8 +92,8 @@ impl Mcp {
             .cloned()
             .unwrap_or(Value::Null);
         let now = Timestamp::now();
-        let authenticated = match self.authenticate(&req, now).await {
-            Ok(authenticated) => authenticated,
+        let (authenticated, quota, send) = match self.authenticate(&req, now).await {
+            Ok(admitted) => admitted,
             Err(e) => return refusal(&e, id),
         };
         if let Some(answer) = check_message(message, id) {
@@ -91,9 +102,10 @@ impl Mcp {
 
         accept_json(req.headers_mut());
         req.extensions_mut().insert(authenticated.caller);
-        let (response, ()) = tokio::join!(
+        let (response, (), ()) = tokio::join!(
             self.service.handle(req),
             auth::record_use(&self.app.store, authenticated.record_use, now),
+            self.limiter.send(&self.app.store, send, now.unix()),
         );
         let (parts, body) = response.into_parts();
         let bytes = body
@@ -116,20 +128,52 @@ impl Mcp {
             Ok(text) => Body::Text(text),
             Err(e) => Body::Binary(e.into_bytes()),
         };
-        Response::from_parts(parts, body)
+        let mut response = Response::from_parts(parts, body);
+        quota_headers(response.headers_mut(), quota);
+        response
     }
 
+    /// The caller, its quota and the counts to share, or why the request is refused: a
+    /// token over its rate is refused before it is read.
     async fn authenticate(
         &self,
         req: &Request,
         now: Timestamp,
-    ) -> Result<auth::Authenticated, Error> {
+    ) -> Result<(auth::Authenticated, Quota, Option<limiter::Send>), Error> {
         let pepper = self.app.pepper.get().await?;
         let authorization = req
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        auth::authenticate(&self.app.store, pepper, authorization, now).await
+        let hash = auth::credential(pepper, authorization)?;
+        let now_ms = i64::try_from(now.unix_millis()).unwrap_or(i64::MAX);
+        self.limiter.check(&hash, now_ms)?;
+        let authenticated = auth::authenticate(&self.app.store, &hash, source_ip(req), now).await?;
+        let (quota, send) = self
+            .limiter
+            .admit(&hash, &authenticated.caller.token_id, now_ms)?;
+        Ok((authenticated, quota, send))
+    }
+}
+
+/// The caller's address, as the function URL saw it (`requestContext.http.sourceIp`; the
+/// local server puts the peer's there). Never a header: those are the caller's to write.
+fn source_ip(req: &Request) -> Option<IpAddr> {
+    match req.request_context_ref()? {
+        RequestContext::ApiGatewayV2(context) => context.http.source_ip.as_deref()?.parse().ok(),
+        _ => None,
+    }
+}
+
+/// `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds), as the IETF
+/// draft names them.
+fn quota_headers(headers: &mut http::HeaderMap, quota: Quota) {
+    for (name, value) in [
+        ("ratelimit-limit", u64::from(quota.limit)),
+        ("ratelimit-remaining", u64::from(quota.remaining)),
+        ("ratelimit-reset", quota.reset_secs),
+    ] {
+        headers.insert(name, HeaderValue::from(value));
     }
 }
 
@@ -234,12 +278,27 @@ fn accept_json(headers: &mut http::HeaderMap) {
     }
 }
 
-/// A request refused before the protocol: 401 (token), 403 (API access), 503.
+/// A request refused before the protocol: 401 (token), 403 (API access, address), 429
+/// (rate), 503.
 fn refusal(err: &Error, id: Value) -> Response<Body> {
     if err.status().is_server_error() {
         tracing::error!(error = ?err, "MCP request refused");
     }
     let mut response = rpc_error(err.status(), id, err.rpc_code(), err.to_string());
+    if let Error::RateLimited {
+        limit,
+        retry_after_secs,
+    } = *err
+    {
+        let headers = response.headers_mut();
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        let quota = Quota {
+            limit,
+            remaining: 0,
+            reset_secs: retry_after_secs,
+        };
+        quota_headers(headers, quota);
+    }
     if err.status() == StatusCode::UNAUTHORIZED {
         // No resource_metadata: clients that see OAuth metadata drop the static header.
         response.headers_mut().insert(

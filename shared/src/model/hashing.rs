@@ -57,7 +57,7 @@ impl Pepper {
 }
 
 /// HMAC-SHA256(pepper, token), hex: the lookup key of a token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TokenHash(String);
 
 impl TokenHash {

@@ -7,11 +7,14 @@
 //! - [`ids`], [`time`], [`text`], [`page`]: ids as types, the one timestamp type, the one
 //!   text rule, the one way to page a listing;
 //! - [`scope`]: what a token may do;
-//! - [`tokens`], [`events`], [`account`]: a token's record, grant and history, the account;
+//! - [`tokens`], [`events`], [`account`]: a token's record, grant and history, the account
+//!   and its users' roles;
+//! - [`policy`], [`allowlist`]: what an account allows its tokens, where a token may be used;
 //! - [`customers`], [`agents`], [`credits`], [`calls`]: the account's data.
 
 pub mod account;
 pub mod agents;
+pub mod allowlist;
 pub mod calls;
 pub mod credits;
 pub mod customers;
@@ -19,6 +22,7 @@ pub mod events;
 pub mod hashing;
 pub mod ids;
 pub mod page;
+pub mod policy;
 pub mod scope;
 pub mod text;
 pub mod time;

@@ -60,7 +60,7 @@ impl FromStr for Scope {
     }
 }
 
-/// A non-empty, deduplicated set of scopes in canonical order.
+/// A deduplicated set of scopes in canonical order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scopes(u8);
 
@@ -95,6 +95,16 @@ impl Scopes {
 
     pub fn is_empty(self) -> bool {
         self.0 == 0
+    }
+
+    /// The scopes both sets hold: what a token may do under a narrower policy.
+    pub fn intersection(self, other: Scopes) -> Scopes {
+        Scopes(self.0 & other.0)
+    }
+
+    /// The scopes of this set that `other` lacks.
+    pub fn without(self, other: Scopes) -> Scopes {
+        Scopes(self.0 & !other.0)
     }
 }
 

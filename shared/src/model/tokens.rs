@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::allowlist::AllowedIps;
 use super::events::{Revocation, RevokedReason};
 use super::hashing::TokenHash;
 use super::ids::{AccountId, TokenId};
@@ -43,6 +44,8 @@ pub struct TokenRecord {
     pub hash: TokenHash,
     /// Whether it takes one of the account's places; expired tokens are retired lazily.
     pub counted: bool,
+    /// Where it may be used from; `None`: anywhere.
+    pub allowed_ips: Option<AllowedIps>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -73,7 +76,9 @@ pub struct Grant {
     pub token_id: TokenId,
     pub hash: TokenHash,
     pub scopes: Scopes,
+    pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
+    pub allowed_ips: Option<AllowedIps>,
     pub revoked: bool,
     /// Why it was revoked and, for a leak, where it was found.
     pub revoked_reason: Option<RevokedReason>,
@@ -92,8 +97,10 @@ impl Grant {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewToken {
     pub name: String,
-    pub scopes: Scopes,
+    /// `None`: every scope the account's policy allows.
+    pub scopes: Option<Scopes>,
     pub expires_in_days: Option<i64>,
+    pub allowed_ips: Option<AllowedIps>,
 }
 
 #[derive(Deserialize)]
@@ -102,6 +109,7 @@ struct NewTokenBody {
     name: String,
     scopes: Option<Vec<String>>,
     expires_in_days: Option<i64>,
+    allowed_ips: Option<Vec<String>>,
 }
 
 impl NewToken {
@@ -116,7 +124,7 @@ impl NewToken {
         })?;
         let name = NAME.check("name", &body.name)?;
         let scopes = match body.scopes {
-            None => Scopes::all(),
+            None => None,
             Some(names) => {
                 let scopes = Scopes::parse(&names)
                     .map_err(|e| Error::bad_request("invalid_scope", e.to_string()))?;
@@ -126,7 +134,7 @@ impl NewToken {
                         "scopes must list at least one scope (or be left out for all)",
                     ));
                 }
-                scopes
+                Some(scopes)
             }
         };
         if let Some(days) = body.expires_in_days {
@@ -137,10 +145,12 @@ impl NewToken {
                 ));
             }
         }
+        let allowed_ips = AllowedIps::parse(&body.allowed_ips.unwrap_or_default())?;
         Ok(NewToken {
             name,
             scopes,
             expires_in_days: body.expires_in_days,
+            allowed_ips,
         })
     }
 
@@ -163,16 +173,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_minimal_request_gets_every_scope_and_no_expiry() {
+    fn a_minimal_request_leaves_scopes_to_the_policy_and_has_no_expiry() {
         let new = NewToken::from_json(br#"{"name": "  Cursor Development "}"#).unwrap();
         assert_eq!(
             new,
             NewToken {
                 name: "Cursor Development".into(),
-                scopes: Scopes::all(),
-                expires_in_days: None
+                scopes: None,
+                expires_in_days: None,
+                allowed_ips: None,
             }
         );
+        let pinned =
+            NewToken::from_json(br#"{"name": "x", "allowed_ips": ["203.0.113.0/24"]}"#).unwrap();
+        assert_eq!(
+            pinned.allowed_ips.map(|a| a.to_strings()),
+            Some(vec!["203.0.113.0/24".to_owned()])
+        );
+        let err = NewToken::from_json(br#"{"name": "x", "allowed_ips": ["nowhere"]}"#).unwrap_err();
+        assert_eq!(err.code(), "invalid_allowed_ips");
     }
 
     #[test]
@@ -251,6 +270,7 @@ mod tests {
             revocation: None,
             hash,
             counted: true,
+            allowed_ips: None,
         };
         assert_eq!(record.status(at(199)), TokenStatus::Active);
         assert_eq!(record.status(at(200)), TokenStatus::Expired);
@@ -278,6 +298,7 @@ mod tests {
                             Just("name".to_owned()),
                             Just("scopes".to_owned()),
                             Just("expires_in_days".to_owned()),
+                            Just("allowed_ips".to_owned()),
                             "[a-z]{1,8}"
                         ],
                         inner,
@@ -295,7 +316,7 @@ mod tests {
                     match NewToken::from_json(&bytes) {
                         Ok(new) => {
                             prop_assert!(NAME.check("name", &new.name).is_ok());
-                            prop_assert!(!new.scopes.is_empty());
+                            prop_assert!(new.scopes.is_none_or(|s| !s.is_empty()));
                             prop_assert!(new.expires_in_days.is_none_or(|d| (1..=MAX_EXPIRY_DAYS).contains(&d)));
                         }
                         Err(e) => prop_assert_eq!(e.status(), 400),

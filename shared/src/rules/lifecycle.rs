@@ -1,4 +1,6 @@
-//! A token's life — generate, list, revoke — for a signed-in user of an account.
+//! A token's life — generate, list, revoke — for a signed-in user of an account, and the
+//! account's token policy. Members see and revoke their own tokens; owners and admins all
+//! of the account's, and they alone set the policy.
 
 use ring::rand::SystemRandom;
 
@@ -8,6 +10,7 @@ use crate::model::events::{self, Revocation, TokenEvent};
 use crate::model::hashing::Pepper;
 use crate::model::ids::TokenId;
 use crate::model::page::{Page, PageRequest};
+use crate::model::policy::Policy;
 use crate::model::time::Timestamp;
 use crate::model::token::Token;
 use crate::model::tokens::{NewToken, TokenRecord, LISTING, MAX_ACTIVE_TOKENS};
@@ -31,6 +34,10 @@ pub async fn generate(
     new: NewToken,
     now: Timestamp,
 ) -> Result<Generated, Error> {
+    // Read before the write: if it fails, nothing was made that the caller never sees.
+    let profile = store.account(&identity.account).await?;
+    let policy = profile.as_ref().map(|a| a.policy).unwrap_or_default();
+    let scopes = policy.admit(identity, &new)?;
     let token = Token::generate(&SystemRandom::new())
         .map_err(|_| Error::Internal("the system random generator failed".into()))?;
     let record = TokenRecord {
@@ -39,7 +46,7 @@ pub async fn generate(
         expires_at: new.expires_at(now)?,
         name: new.name,
         hint: token.hint(),
-        scopes: new.scopes,
+        scopes,
         created_by: identity.user.clone(),
         created_at: now,
         last_used_at: None,
@@ -47,12 +54,9 @@ pub async fn generate(
         revocation: None,
         hash: pepper.hash(&token),
         counted: true,
+        allowed_ips: new.allowed_ips,
     };
-    // Read before the write: if it fails, nothing was made that the caller never sees.
-    let api_access = store
-        .account(&identity.account)
-        .await?
-        .is_some_and(|a| a.api_access);
+    let api_access = profile.is_some_and(|a| a.api_access);
     let insert = async {
         if store.insert_token(&record, MAX_ACTIVE_TOKENS).await? == Written::Yes {
             return Ok(());
@@ -75,7 +79,7 @@ pub async fn generate(
     })
 }
 
-/// A page of the account's tokens, newest first.
+/// A page of the tokens the user may see, newest first.
 pub async fn list(
     store: &Store,
     pepper: &Pepper,
@@ -84,13 +88,15 @@ pub async fn list(
 ) -> Result<Page<TokenRecord>, Error> {
     let account = &identity.account;
     let start = LISTING.start(pepper, account, request)?;
+    let creator = (!identity.role.manages_account()).then_some(identity.user.as_str());
     let slice = store
-        .list_tokens(account, start.size, start.after.as_ref())
+        .list_tokens(account, start.size, start.after.as_ref(), creator)
         .await?;
     Ok(LISTING.page(pepper, account, slice))
 }
 
-/// A page of a token's history, newest first; another account's token is not found.
+/// A page of a token's history, newest first; another account's token, or for a member a
+/// colleague's, is not found.
 pub async fn events(
     store: &Store,
     pepper: &Pepper,
@@ -101,10 +107,7 @@ pub async fn events(
     let account = &identity.account;
     let id = TokenId::parse(id).ok_or(Error::TokenNotFound)?;
     let start = events::LISTING.start(pepper, account, request)?;
-    store
-        .token(account, &id)
-        .await?
-        .ok_or(Error::TokenNotFound)?;
+    visible(identity, store.token(account, &id).await?)?;
     let slice = store
         .token_events(account, &id, start.size, start.after.as_ref())
         .await?;
@@ -125,8 +128,8 @@ fn decide(record: &TokenRecord) -> Decision {
     }
 }
 
-/// Revokes a token of the caller's account. Unknown ids and other accounts' ids are the
-/// same 404; revoking a revoked token succeeds again.
+/// Revokes a token of the caller's account. Unknown ids, other accounts' ids and, for a
+/// member, colleagues' ids are the same 404; revoking a revoked token succeeds again.
 pub async fn revoke(
     store: &Store,
     identity: &Identity,
@@ -136,10 +139,7 @@ pub async fn revoke(
     let id = TokenId::parse(id).ok_or(Error::TokenNotFound)?;
     // A race with another revoke (or a retire) costs a re-read; three rounds are plenty.
     for _ in 0..3 {
-        let record = store
-            .token(&identity.account, &id)
-            .await?
-            .ok_or(Error::TokenNotFound)?;
+        let record = visible(identity, store.token(&identity.account, &id).await?)?;
         if decide(&record) == Decision::AlreadyRevoked
             || store
                 .revoke_token(&record, &Revocation::by_user(&identity.user), now)
@@ -153,4 +153,41 @@ pub async fn revoke(
         what: "the data store",
         source: "the token kept changing during the revoke".into(),
     })
+}
+
+/// The token if this user may see it; otherwise the same 404 as an unknown id, so that a
+/// member cannot tell a colleague's token from none.
+fn visible(identity: &Identity, record: Option<TokenRecord>) -> Result<TokenRecord, Error> {
+    record
+        .filter(|r| identity.may_manage(&r.created_by))
+        .ok_or(Error::TokenNotFound)
+}
+
+/// The account's token policy; an account that never set one has the default.
+pub async fn policy(store: &Store, identity: &Identity) -> Result<Policy, Error> {
+    let profile = store.account(&identity.account).await?;
+    Ok(profile.map(|a| a.policy).unwrap_or_default())
+}
+
+/// Replaces the account's token policy: owners and admins only. It applies to tokens
+/// already made from their next call on.
+pub async fn set_policy(
+    store: &Store,
+    identity: &Identity,
+    policy: Policy,
+) -> Result<Policy, Error> {
+    if !identity.role.manages_account() {
+        return Err(Error::Forbidden(
+            "only the account's owners and admins may change its token policy".into(),
+        ));
+    }
+    store
+        .set_policy(&identity.account, &policy)
+        .await?
+        .map(|a| a.policy)
+        .ok_or(Error::NotFound {
+            what: "account profile",
+            id: identity.account.to_string(),
+            hint: ": the Knotie platform creates it with the account",
+        })
 }

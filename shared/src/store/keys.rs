@@ -18,6 +18,7 @@
 //! | … by agent            | `CALLS#<account>#AGENT#<agent>` | the same |
 //! | … by customer         | `CALLS#<account>#CUST#<customer>` | the same |
 //! | daily usage per agent | `USAGE#<account>`   | `DAY#<date>#AGENT#<id>` |
+//! | a token's call counts | `RATE#<token id>`   | `RATE`          |
 //!
 //! Ids are ULIDs, so `TOKEN#…` and `LEDGER#…` sort keys read newest first with a reverse
 //! Query. Calls and usage live in partitions of their own: they grow with traffic, the
@@ -61,6 +62,14 @@ pub fn expiry(at: Timestamp, id: &TokenId) -> String {
 pub fn expiries_until(now: Timestamp) -> (String, String) {
     ("EXPIRY#".into(), format!("EXPIRY#{}#~", now.rfc3339()))
 }
+
+/// A token's calls per minute, shared by every instance that serves it; in a partition
+/// of its own, away from the account's.
+pub fn rate(token: &TokenId) -> String {
+    format!("RATE#{token}")
+}
+
+pub const RATE_SK: &str = "RATE";
 
 pub fn token_hash(hash: &TokenHash) -> String {
     format!("TOKENHASH#{}", hash.as_str())

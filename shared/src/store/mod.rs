@@ -11,7 +11,7 @@
 //!   query, conditional update, transactions retried on conflict);
 //! - [`table`]: creating the table (local stack and tests);
 //! - one module per item kind: [`tokens`], [`events`], [`accounts`], [`customers`],
-//!   [`agents`], [`credits`], [`calls`];
+//!   [`agents`], [`credits`], [`calls`], [`rates`] (the rate limiter's shared counts);
 //! - `seed` (feature `seed`): writes that belong to the platform or the voice side —
 //!   account profiles, purchases, calls, usage — for the local stack and tests only.
 
@@ -24,6 +24,7 @@ pub mod events;
 mod item;
 pub mod keys;
 mod ops;
+pub mod rates;
 #[cfg(feature = "seed")]
 pub mod seed;
 pub mod table;

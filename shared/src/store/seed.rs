@@ -31,6 +31,10 @@ impl Store {
             ("plan".into(), s(&account.plan)),
             ("api_access".into(), flag(account.api_access)),
             ("credit_pool".into(), n(account.credit_pool)),
+            (
+                "policy".into(),
+                super::accounts::policy_value(&account.policy),
+            ),
             ("updated_at".into(), time(now)),
         ]);
         self.put_all(vec![item]).await

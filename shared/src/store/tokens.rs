@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update}
 use super::item::{corrupt, flag, n, put_opt, s, time, Item, ItemExt};
 use super::{internal, keys, unavailable, Store, Written};
 use crate::error::Error;
+use crate::model::allowlist::AllowedIps;
 use crate::model::events::{EventKind, Revocation, RevokedReason, TokenEvent};
 use crate::model::hashing::TokenHash;
 use crate::model::ids::{AccountId, TokenId};
@@ -156,13 +157,16 @@ impl Store {
         self.transact(items).await.map(|_| ())
     }
 
-    /// One page of the account's tokens, newest first.
+    /// One page of the account's tokens, newest first; with `creator`, only the tokens
+    /// that user created (a member's view).
     pub async fn list_tokens(
         &self,
         account: &AccountId,
         size: usize,
         after: Option<&Position>,
+        creator: Option<&str>,
     ) -> Result<Slice<TokenRecord>, Error> {
+        let theirs = |t: &TokenRecord| creator.is_none_or(|c| t.created_by == c);
         self.page(
             &keys::account(account),
             keys::TOKEN_PREFIX,
@@ -170,7 +174,9 @@ impl Store {
             size,
             after,
             |item| record_from_item(account, item),
-            None,
+            creator
+                .is_some()
+                .then_some(&theirs as &(dyn Fn(&TokenRecord) -> bool + Sync)),
         )
         .await
     }
@@ -368,7 +374,21 @@ fn common_attributes(record: &TokenRecord) -> Item {
         ("revoked".into(), flag(false)),
     ]);
     put_opt(&mut item, "expires_at", record.expires_at.map(time));
+    put_opt(
+        &mut item,
+        "allowed_ips",
+        record
+            .allowed_ips
+            .as_ref()
+            .map(|ips| AttributeValue::L(ips.to_strings().into_iter().map(s).collect())),
+    );
     item
+}
+
+/// The allowlist as stored; written validated, so an entry that no longer parses is a
+/// corrupt item, never a looser list.
+fn allowed_ips(item: &Item) -> Result<Option<AllowedIps>, Error> {
+    AllowedIps::parse(&item.strings("allowed_ips")).map_err(|_| corrupt("allowed_ips"))
 }
 
 /// The token's lookup item, as what it grants.
@@ -378,7 +398,9 @@ fn grant_from_item(hash: &TokenHash, item: &Item) -> Result<Grant, Error> {
         token_id: item.parsed("token_id", TokenId::parse)?,
         hash: hash.clone(),
         scopes: Scopes::parse(item.strings("scopes")).map_err(|_| corrupt("scopes"))?,
+        created_at: item.time("created_at")?,
         expires_at: item.opt_time("expires_at"),
+        allowed_ips: allowed_ips(item)?,
         revoked: item.flag("revoked"),
         revoked_reason: item.opt_parsed("revoked_reason", RevokedReason::parse),
         leak_url: item.opt_string("leak_url"),
@@ -409,5 +431,6 @@ fn record_from_item(account: &AccountId, item: &Item) -> Result<TokenRecord, Err
             }),
         hash: TokenHash::from_stored(item.string("token_hash")?),
         counted: item.flag("counted"),
+        allowed_ips: allowed_ips(item)?,
     })
 }

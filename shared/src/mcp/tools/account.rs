@@ -9,6 +9,7 @@ use super::Tools;
 use crate::error::Error;
 use crate::mcp::auth::Caller;
 use crate::model::ids::{AccountId, TokenId};
+use crate::model::time::Timestamp;
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AccountView {
@@ -24,15 +25,18 @@ pub struct AccountView {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TokenView {
     pub id: TokenId,
-    /// What this token may do.
+    /// What this token may do (under the account's token policy).
     pub scopes: Vec<String>,
+    /// When this token stops working (its expiry, or the account's maximum token
+    /// lifetime); null if it does not expire.
+    pub expires_at: Option<Timestamp>,
 }
 
 #[tool_router(router = account_tools, vis = "pub(super)")]
 impl Tools {
     /// The account this token acts for: its name, plan, whether API access is enabled,
-    /// the credit pool (credits bought and not yet allocated to customers), and what this
-    /// token may do (its scopes). A good first call.
+    /// the credit pool (credits bought and not yet allocated to customers), and this token:
+    /// what it may do (its scopes) and when it expires. A good first call.
     #[tool(annotations(read_only_hint = true, open_world_hint = false))]
     async fn get_account(&self, caller: Caller) -> Result<Json<AccountView>, Error> {
         // Read (strongly consistent) by this very request's authentication.
@@ -46,6 +50,7 @@ impl Tools {
             token: TokenView {
                 id: caller.token_id,
                 scopes: caller.scopes.to_strings(),
+                expires_at: caller.expires_at,
             },
         }))
     }

@@ -17,7 +17,7 @@ use rmcp::handler::server::common::{AsRequestContext, FromContextPart};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::{IntoCallToolResult, ToolCallContext};
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, JsonObject,
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, JsonObject,
     ListToolsResult, MetaObject, PaginatedRequestParams, ProtocolVersion, ResultType, Tool,
 };
 use rmcp::service::RequestContext;
@@ -29,6 +29,7 @@ use crate::app::App;
 use crate::error::Error;
 use crate::model::hashing::Pepper;
 use crate::model::scope::Scope;
+use crate::model::time::Timestamp;
 
 const INSTRUCTIONS: &str = "Tools for a Knotie AI Pro agency account: its customers (the agency's clients), \
 the AI voice agents that answer their calls, the credits calls consume (a pool the agency buys, allocated to \
@@ -143,10 +144,52 @@ impl ServerHandler for Tools {
                 None,
             ));
         }
-        self.router
+        let response = self
+            .router
             .call(ToolCallContext::new(self, request, context))
-            .await
+            .await?;
+        Ok(with_expiry_notice(
+            response,
+            caller.expires_at,
+            Timestamp::now(),
+        ))
     }
+}
+
+/// A token is said to expire soon this long before it does.
+const EXPIRY_NOTICE: time::Duration = time::Duration::days(7);
+/// The `_meta` key of a result whose token expires soon.
+const EXPIRES_KEY: &str = "ai.knotie/token_expires_at";
+
+/// A result of a token that expires within [`EXPIRY_NOTICE`] ends with a line the model
+/// will pass on, and says when in `_meta`, so that nobody learns of it from a 401.
+fn with_expiry_notice(
+    response: CallToolResponse,
+    expires_at: Option<Timestamp>,
+    now: Timestamp,
+) -> CallToolResponse {
+    let soon = now.checked_add(EXPIRY_NOTICE);
+    let Some(at) = expires_at.filter(|at| soon.is_some_and(|soon| *at <= soon)) else {
+        return response;
+    };
+    let CallToolResponse::Complete(mut result) = response else {
+        return response;
+    };
+    let days = (at.unix().saturating_sub(now.unix()) / 86_400).max(0);
+    let when = match days {
+        0 => "within a day".to_owned(),
+        1 => "in 1 day".to_owned(),
+        n => format!("in {n} days"),
+    };
+    result.content.push(ContentBlock::text(format!(
+        "Note for the user: this Knotie MCP token expires {when} ({at}). Generate a new one in Settings → MCP Tokens and replace it in this assistant's configuration before then."
+    )));
+    result
+        .meta
+        .get_or_insert_with(MetaObject::default)
+        .0
+        .insert(EXPIRES_KEY.into(), at.rfc3339().into());
+    CallToolResponse::Complete(result)
 }
 
 fn caller_of(context: &RequestContext<RoleServer>) -> Result<Caller, McpError> {

@@ -1,0 +1,311 @@
+//! An account's token policy, set by its owners and admins: how long a token may live,
+//! which scopes tokens may have, whether members may create tokens. Enforced when a token
+//! is generated and again on every MCP call, so tightening it reaches tokens made before.
+
+use serde_json::{json, Map, Value};
+
+use super::account::Identity;
+use super::scope::Scopes;
+use super::time::Timestamp;
+use super::tokens::{NewToken, MAX_EXPIRY_DAYS};
+use crate::error::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Tokens older than this many days are refused; new ones must expire within it.
+    pub max_lifetime_days: Option<i64>,
+    pub allowed_scopes: Scopes,
+    pub members_may_create: bool,
+}
+
+/// An account that never set a policy: what tokens could do before policies existed.
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            max_lifetime_days: None,
+            allowed_scopes: Scopes::all(),
+            members_may_create: true,
+        }
+    }
+}
+
+const FIELDS: [&str; 3] = ["max_lifetime_days", "allowed_scopes", "members_may_create"];
+const EXAMPLE: &str = r#"{"max_lifetime_days": 90, "allowed_scopes": ["customers:read"], "members_may_create": true}"#;
+
+impl Policy {
+    /// A `PUT /mcp-tokens/policy` body. It replaces the policy, so every field is
+    /// required (`max_lifetime_days` may be `null`): a forgotten field must not silently
+    /// loosen a rule.
+    pub fn from_json(body: &[u8]) -> Result<Policy, Error> {
+        let bad = |message: String| Error::bad_request("invalid_policy", message);
+        let fields: Map<String, Value> = serde_json::from_slice(body)
+            .map_err(|_| bad(format!("the request body must be JSON like {EXAMPLE}")))?;
+        if let Some(unknown) = fields.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+            return Err(bad(format!(
+                "unknown field \"{unknown}\"; a policy has max_lifetime_days, allowed_scopes and members_may_create"
+            )));
+        }
+        let field = |name: &str| {
+            fields.get(name).ok_or_else(|| {
+                bad(format!(
+                    "{name} is required: a policy is replaced whole, like {EXAMPLE}"
+                ))
+            })
+        };
+        let max_lifetime_days = match field("max_lifetime_days")? {
+            Value::Null => None,
+            days => Some(
+                days.as_i64()
+                    .filter(|d| (1..=MAX_EXPIRY_DAYS).contains(d))
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "max_lifetime_days must be a whole number of days from 1 to {MAX_EXPIRY_DAYS}, or null for no maximum"
+                        ))
+                    })?,
+            ),
+        };
+        let names = field("allowed_scopes")?
+            .as_array()
+            .and_then(|a| a.iter().map(Value::as_str).collect::<Option<Vec<_>>>())
+            .ok_or_else(|| bad("allowed_scopes must be a list of scope names".into()))?;
+        let allowed_scopes = Scopes::parse(names).map_err(|e| bad(e.to_string()))?;
+        if allowed_scopes.is_empty() {
+            return Err(bad(
+                "allowed_scopes must list at least one scope: a policy that allows none would refuse every token".into(),
+            ));
+        }
+        let members_may_create = field("members_may_create")?
+            .as_bool()
+            .ok_or_else(|| bad("members_may_create must be true or false".into()))?;
+        Ok(Policy {
+            max_lifetime_days,
+            allowed_scopes,
+            members_may_create,
+        })
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "max_lifetime_days": self.max_lifetime_days,
+            "allowed_scopes": self.allowed_scopes.to_strings(),
+            "members_may_create": self.members_may_create,
+        })
+    }
+
+    /// Whether `identity` may make the token `new` asks for, and with which scopes: a
+    /// request that leaves scopes out gets every scope the policy allows.
+    pub fn admit(&self, identity: &Identity, new: &NewToken) -> Result<Scopes, Error> {
+        let refuse = |message: String| Error::bad_request("token_policy", message);
+        if !self.members_may_create && !identity.role.manages_account() {
+            return Err(refuse(
+                "the account's token policy lets only owners and admins create tokens".into(),
+            ));
+        }
+        if let Some(max) = self.max_lifetime_days {
+            match new.expires_in_days {
+                None => {
+                    return Err(refuse(format!(
+                        "the account's token policy requires an expiry: set expires_in_days to at most {max}"
+                    )))
+                }
+                Some(days) if days > max => {
+                    return Err(refuse(format!(
+                        "the account's token policy allows tokens to live at most {max} days; expires_in_days is {days}"
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+        let scopes = new.scopes.unwrap_or(self.allowed_scopes);
+        let beyond = scopes.without(self.allowed_scopes);
+        if !beyond.is_empty() {
+            return Err(refuse(format!(
+                "the account's token policy does not allow the scope{} {}; allowed: {}",
+                if beyond.iter().count() > 1 { "s" } else { "" },
+                beyond.to_strings().join(", "),
+                self.allowed_scopes.to_strings().join(", ")
+            )));
+        }
+        Ok(scopes)
+    }
+
+    /// When a token made at `created_at` stops working under this policy, if it does.
+    pub fn lifetime_end(&self, created_at: Timestamp) -> Option<Timestamp> {
+        self.max_lifetime_days
+            .and_then(|days| created_at.checked_add(time::Duration::days(days)))
+    }
+
+    /// What a token with `scopes` may do now: never more than the policy allows today.
+    pub fn effective_scopes(&self, scopes: Scopes) -> Scopes {
+        scopes.intersection(self.allowed_scopes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::account::Role;
+    use crate::model::ids::AccountId;
+    use crate::model::scope::Scope;
+
+    fn identity(role: Role) -> Identity {
+        Identity {
+            account: AccountId::parse("acct_a").unwrap(),
+            user: "ana".into(),
+            role,
+        }
+    }
+
+    fn new(scopes: Option<&[&str]>, days: Option<i64>) -> NewToken {
+        NewToken {
+            name: "x".into(),
+            scopes: scopes.map(|s| Scopes::parse(s).unwrap()),
+            expires_in_days: days,
+            allowed_ips: None,
+        }
+    }
+
+    fn strict() -> Policy {
+        Policy {
+            max_lifetime_days: Some(30),
+            allowed_scopes: Scopes::parse(["customers:read", "analytics:read"]).unwrap(),
+            members_may_create: false,
+        }
+    }
+
+    #[test]
+    fn the_default_policy_allows_what_tokens_always_could() {
+        let scopes = Policy::default()
+            .admit(&identity(Role::Member), &new(None, None))
+            .unwrap();
+        assert_eq!(scopes, Scopes::all());
+    }
+
+    #[test]
+    fn generate_beyond_the_policy_is_refused_naming_the_rule() {
+        let admin = identity(Role::Admin);
+        let refusal = |p: &Policy, i: &Identity, n: NewToken| {
+            let err = p.admit(i, &n).unwrap_err();
+            assert_eq!((err.status().as_u16(), err.code()), (400, "token_policy"));
+            err.to_string()
+        };
+        assert!(
+            refusal(&strict(), &identity(Role::Member), new(None, Some(1)))
+                .contains("only owners and admins")
+        );
+        assert!(refusal(&strict(), &admin, new(None, None)).contains("requires an expiry"));
+        assert!(refusal(&strict(), &admin, new(None, Some(31))).contains("at most 30 days"));
+        let beyond = refusal(
+            &strict(),
+            &admin,
+            new(Some(&["customers:read", "credits:write"]), Some(30)),
+        );
+        assert!(beyond.contains("scope credits:write;"), "{beyond}");
+        assert_eq!(
+            strict().admit(&admin, &new(None, Some(30))).unwrap(),
+            strict().allowed_scopes
+        );
+    }
+
+    #[test]
+    fn a_narrower_policy_narrows_existing_tokens_and_their_lifetime() {
+        let policy = strict();
+        let effective = policy.effective_scopes(Scopes::all());
+        assert!(effective.contains(Scope::CustomersRead));
+        assert!(!effective.contains(Scope::CustomersWrite));
+        let made = Timestamp::from_unix(0).unwrap();
+        assert_eq!(
+            policy.lifetime_end(made).map(Timestamp::unix),
+            Some(30 * 86_400)
+        );
+        assert_eq!(Policy::default().lifetime_end(made), None);
+    }
+
+    #[test]
+    fn a_policy_body_is_whole_and_valid_or_a_400() {
+        let policy = Policy::from_json(
+            br#"{"max_lifetime_days": 30, "allowed_scopes": ["customers:read", "analytics:read"], "members_may_create": false}"#,
+        )
+        .unwrap();
+        assert_eq!(policy, strict());
+        assert_eq!(
+            Policy::from_json(policy.to_json().to_string().as_bytes()).unwrap(),
+            policy
+        );
+        for (body, says) in [
+            ("", "must be JSON"),
+            ("[]", "must be JSON"),
+            (
+                r#"{"allowed_scopes": ["customers:read"], "members_may_create": true}"#,
+                "max_lifetime_days is required",
+            ),
+            (
+                r#"{"max_lifetime_days": 0, "allowed_scopes": ["customers:read"], "members_may_create": true}"#,
+                "from 1 to 365",
+            ),
+            (
+                r#"{"max_lifetime_days": 1.5, "allowed_scopes": ["customers:read"], "members_may_create": true}"#,
+                "from 1 to 365",
+            ),
+            (
+                r#"{"max_lifetime_days": null, "allowed_scopes": [], "members_may_create": true}"#,
+                "at least one scope",
+            ),
+            (
+                r#"{"max_lifetime_days": null, "allowed_scopes": ["all"], "members_may_create": true}"#,
+                "unknown scope",
+            ),
+            (
+                r#"{"max_lifetime_days": null, "allowed_scopes": ["customers:read"], "members_may_create": "yes"}"#,
+                "true or false",
+            ),
+            (
+                r#"{"max_lifetime_days": null, "allowed_scopes": ["customers:read"], "members_may_create": true, "role": "owner"}"#,
+                "unknown field",
+            ),
+        ] {
+            let err = Policy::from_json(body.as_bytes()).unwrap_err();
+            assert_eq!(err.status(), 400, "{body}");
+            assert!(err.to_string().contains(says), "{body}: {err}");
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn scopes() -> impl Strategy<Value = Scopes> {
+            (0u8..128).prop_map(|bits| {
+                Scope::ALL
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| bits & (1 << i) != 0)
+                    .map(|(_, s)| s)
+                    .collect()
+            })
+        }
+
+        proptest! {
+            /// Whatever is asked and whatever the policy, a token that is admitted has only
+            /// allowed scopes and a lifetime within the maximum; a refusal is a 400.
+            #[test]
+            fn an_admitted_token_never_exceeds_the_policy(
+                asked in proptest::option::of(scopes()), days in proptest::option::of(1i64..=365),
+                allowed in scopes(), max in proptest::option::of(1i64..=365), members in any::<bool>(),
+                role in prop_oneof![Just(Role::Owner), Just(Role::Admin), Just(Role::Member)],
+            ) {
+                let policy = Policy { max_lifetime_days: max, allowed_scopes: allowed, members_may_create: members };
+                let asked = NewToken { name: "x".into(), scopes: asked, expires_in_days: days, allowed_ips: None };
+                match policy.admit(&identity(role), &asked) {
+                    Ok(granted) => {
+                        prop_assert!(granted.without(allowed).is_empty());
+                        prop_assert!(max.is_none_or(|m| days.is_some_and(|d| d <= m)));
+                        prop_assert!(members || role != Role::Member);
+                    }
+                    Err(e) => prop_assert_eq!(e.status(), 400),
+                }
+                prop_assert!(policy.effective_scopes(Scopes::all()).without(allowed).is_empty());
+            }
+        }
+    }
+}
