@@ -4,6 +4,7 @@
 
 mod common;
 
+mod allowlist;
 mod binaries;
 mod bounds;
 mod events;
@@ -19,5 +20,7 @@ mod mcp_protocol;
 mod mcp_tools;
 mod outages;
 mod properties;
+mod rate_limit;
 mod revoke;
+mod roles;
 mod template;

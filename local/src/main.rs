@@ -54,7 +54,7 @@ fn print_usage(local: &Local, token: &Token) {
 Knotie MCP tokens — local stack
   Settings page   {base}/            (Settings → MCP Tokens; ?account=acct_noapi for an account without API access)
   MCP endpoint    {mcp_url}
-  management API  {base}/mcp-tokens   (identity: header x-dev-account, default acct_demo)
+  management API  {base}/mcp-tokens   (identity: headers x-dev-account, x-dev-user, x-dev-role; defaults acct_demo, user_dev, owner)
   DynamoDB Local  {dynamodb}   table {table}
   demo accounts   acct_demo (API access on, demo data), acct_noapi (API access off), acct_other
 

@@ -47,19 +47,38 @@ pub fn start(table: &str) -> Server {
 
 /// One request; any status comes back as a value, not an error.
 pub fn call(method: &str, url: &str, account: &str, body: Option<&str>) -> (u16, Value) {
+    send(
+        method,
+        url,
+        &[("x-dev-account", account)],
+        body.map(str::to_owned),
+    )
+}
+
+/// One request with these headers and a JSON body, if any.
+pub fn call_as(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (u16, Value) {
+    send(method, url, headers, body.map(|b| b.to_string()))
+}
+
+fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Option<String>) -> (u16, Value) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .into();
-    let request = http::Request::builder()
-        .method(method)
-        .uri(url)
-        .header("x-dev-account", account);
+    let mut request = http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
     let response = match body {
         Some(body) => agent.run(
             request
                 .header("content-type", "application/json")
-                .body(body.to_owned())
+                .body(body)
                 .unwrap(),
         ),
         None => agent.run(request.body(()).unwrap()),

@@ -7,7 +7,7 @@ export interface Options {
   apiUrl: string;
   /** The signed-in user's session JWT, from the host app. */
   getSessionToken: () => string | Promise<string>;
-  /** Extra request headers (the local development server reads `x-dev-account`). */
+  /** Extra request headers (the local development server reads `x-dev-account`, `x-dev-user`, `x-dev-role`). */
   headers?: Record<string, string>;
 }
 
@@ -16,12 +16,28 @@ interface Listed {
   name: string;
   hint: string;
   scopes: string[];
+  created_by: string;
   created_at: string;
   expires_at: string | null;
   last_used_at: string | null;
   status: "active" | "revoked" | "expired";
   revoked_reason?: "user" | "leaked" | "reported_by_holder" | null;
   leak_url?: string | null;
+  /** Where it may be used from; null: anywhere. */
+  allowed_ips?: string[] | null;
+}
+
+/** Who is looking: members see and govern only their own tokens. */
+interface Viewer {
+  user: string;
+  role: "owner" | "admin" | "member";
+}
+
+/** What the account's owners and admins allow its tokens (GET/PUT /mcp-tokens/policy). */
+interface Policy {
+  max_lifetime_days: number | null;
+  allowed_scopes: string[];
+  members_may_create: boolean;
 }
 
 /** An entry of a token's history (GET /mcp-tokens/{id}/events). */
@@ -45,8 +61,19 @@ interface Created {
   warning?: string;
 }
 
-const READ_SCOPES = ["customers:read", "agents:read", "credits:read", "analytics:read"];
-const ALL_SCOPES = 7;
+const SCOPES: [scope: string, label: string][] = [
+  ["customers:read", "Read customers"],
+  ["customers:write", "Change customers"],
+  ["agents:read", "Read agents"],
+  ["agents:write", "Change agents"],
+  ["credits:read", "Read credits"],
+  ["credits:write", "Change credits"],
+  ["analytics:read", "Read analytics"],
+];
+const READ_SCOPES = SCOPES.map(([scope]) => scope).filter((s) => s.endsWith(":read"));
+/** An account that never set a policy: every scope, any lifetime, anyone may create. */
+const OPEN_POLICY: Policy = { max_lifetime_days: null, allowed_scopes: SCOPES.map(([scope]) => scope), members_may_create: true };
+const EXPIRY_DAYS = [30, 90, 365];
 const PAGE_SIZE = 20;
 const CLIENTS: [key: string, label: string][] = [
   ["cursor", "Cursor"],
@@ -83,16 +110,40 @@ const formatDate = (iso: string | null) =>
   iso ? new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" }) : "never";
 
 function access(scopes: string[]): string {
-  if (scopes.length === ALL_SCOPES) return "Full access";
+  if (scopes.length === SCOPES.length) return "Full access";
   if (scopes.every((s) => READ_SCOPES.includes(s))) return "Read-only";
   return "Custom";
 }
 
+/** An allowlist entry as a person wrote it: the API lists a single address as a network of one. */
+const address = (net: string) => net.replace(net.includes(":") ? /\/128$/ : /\/32$/, "");
+
+/** An API message, which starts lowercase and has no full stop, as a sentence. */
+const sentence = (message: string) => message.charAt(0).toUpperCase() + message.slice(1) + ".";
+
+/** A checkbox for each scope, labelled in words with the scope's name beneath. */
+function scopeChoices(prefix: string, scopes: string[], checked: (scope: string) => boolean): HTMLLabelElement[] {
+  return SCOPES.filter(([scope]) => scopes.includes(scope)).map(([scope, label]) => {
+    const id = `${prefix}-${scope.replace(":", "-")}`;
+    const input = el("input", { type: "checkbox", name: "scope", value: scope, id });
+    input.checked = checked(scope);
+    return el("label", { class: "kmt-choice", for: id }, input, el("span", {}, el("strong", {}, label), el("small", {}, scope)));
+  });
+}
+
+const checkedScopes = (form: HTMLFormElement) => [...form.querySelectorAll<HTMLInputElement>("input[name=scope]:checked")].map((input) => input.value);
+
 export function mountMcpTokens(root: HTMLElement, options: Options) {
   let nextCursor: string | null = null;
+  let viewer: Viewer | null = null;
+  let policy: Policy | null = null;
+  const managesAccount = () => viewer?.role === "owner" || viewer?.role === "admin";
 
   root.replaceChildren();
   const generate = el("button", { type: "button", class: "kmt-button kmt-primary" }, "Generate Token");
+  const generateNote = el("p", { id: "kmt-generate-note", class: "kmt-help", hidden: "" }, "Your account's token policy lets only owners and admins create tokens.");
+  // Owners and admins get the policy form below the list, once the viewer is known.
+  const policySlot = el("div");
   const banner = el("div", { class: "kmt-banner", role: "alert", hidden: "" });
   const live = el("p", { class: "kmt-visually-hidden", "aria-live": "polite" });
   const list = el("div", { class: "kmt-list" });
@@ -114,12 +165,13 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
             "Personal tokens let AI assistants — Cursor, Windsurf, Claude Desktop, VS Code, Claude Code — work with your customers, agents, credits and analytics through the Model Context Protocol.",
           ),
         ),
-        generate,
+        el("div", { class: "kmt-generate" }, generate, generateNote),
       ),
       banner,
       live,
       list,
       more,
+      policySlot,
     ),
   );
 
@@ -194,12 +246,14 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
       actions.append(revoke);
     }
     const cell = (label: string, content: Node | string) => el("td", { "data-label": label }, content);
+    const ips = token.allowed_ips?.length ? [el("span", { class: "kmt-ips" }, `Only from ${token.allowed_ips.map(address).join(", ")}`)] : [];
     const tr = el(
       "tr",
       { "data-token-id": token.id },
-      el("th", { scope: "row", "data-label": "Name", tabindex: "-1" }, token.name),
+      el("th", { scope: "row", "data-label": "Name", tabindex: "-1" }, token.name, ...ips),
       cell("Token", el("code", {}, token.hint)),
       cell("Access", access(token.scopes)),
+      ...(managesAccount() ? [cell("Created by", token.created_by)] : []),
       cell("Created", formatDate(token.created_at)),
       cell("Last used", formatDate(token.last_used_at)),
       cell("Expires", formatDate(token.expires_at)),
@@ -272,17 +326,91 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
   function table(): HTMLTableSectionElement {
     const existing = list.querySelector("tbody");
     if (existing) return existing;
-    const head = ["Name", "Token", "Access", "Created", "Last used", "Expires", "Status"].map((h) => el("th", { scope: "col" }, h));
+    const columns = ["Name", "Token", "Access", ...(managesAccount() ? ["Created by"] : []), "Created", "Last used", "Expires", "Status"];
+    const head = columns.map((h) => el("th", { scope: "col" }, h));
     head.push(el("th", { scope: "col" }, el("span", { class: "kmt-visually-hidden" }, "Actions")));
     const body = el("tbody");
-    list.replaceChildren(el("table", { class: "kmt-table" }, el("caption", { class: "kmt-visually-hidden" }, "Your MCP tokens, newest first"), el("thead", {}, el("tr", {}, ...head)), body));
+    const caption = managesAccount() ? "The account's MCP tokens, newest first" : "Your MCP tokens, newest first";
+    list.replaceChildren(el("table", { class: "kmt-table" }, el("caption", { class: "kmt-visually-hidden" }, caption), el("thead", {}, el("tr", {}, ...head)), body));
     return body;
+  }
+
+  /** What the viewer may do here: generate under the policy, and govern it if they manage the account. */
+  function govern() {
+    const blocked = !managesAccount() && policy?.members_may_create === false;
+    generate.disabled = blocked;
+    generateNote.hidden = !blocked;
+    // Only while blocked: a hidden description would still be read out.
+    if (blocked) generate.setAttribute("aria-describedby", generateNote.id);
+    else generate.removeAttribute("aria-describedby");
+    if (managesAccount() && policy && !policySlot.firstChild) policySlot.append(policyForm(policy));
+  }
+
+  function policyForm(current: Policy): HTMLFormElement {
+    const days = el("input", { id: "kmt-policy-days", type: "text", inputmode: "numeric", autocomplete: "off", value: current.max_lifetime_days?.toString() ?? "", "aria-describedby": "kmt-policy-days-help" });
+    const members = el("input", { id: "kmt-policy-members", type: "checkbox" });
+    members.checked = current.members_may_create;
+    const error = el("p", { class: "kmt-form-error", role: "alert", hidden: "" });
+    const saved = el("p", { class: "kmt-saved", role: "status" });
+    const save = el("button", { type: "submit", class: "kmt-button kmt-primary" }, "Save policy");
+    const form = el(
+      "form",
+      { class: "kmt-policy", "aria-labelledby": "kmt-policy-title", novalidate: "" },
+      el("h3", { id: "kmt-policy-title" }, "Token policy"),
+      el("p", { class: "kmt-help" }, "Applies to every token of the account, including tokens made before: a tighter policy narrows them on their next call."),
+      el("label", { for: "kmt-policy-days" }, "Maximum lifetime in days"),
+      days,
+      el("p", { id: "kmt-policy-days-help", class: "kmt-help" }, "1–365 days. Leave empty for no maximum; with a maximum, every token must expire."),
+      el("fieldset", {}, el("legend", {}, "Allowed scopes"), el("div", { class: "kmt-scopes" }, ...scopeChoices("kmt-policy", OPEN_POLICY.allowed_scopes, (s) => current.allowed_scopes.includes(s)))),
+      el("label", { class: "kmt-choice", for: "kmt-policy-members" }, members, el("span", {}, "Members may create tokens")),
+      error,
+      el("div", { class: "kmt-policy-actions" }, save, saved),
+    );
+    form.addEventListener("input", () => (saved.textContent = ""));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      saved.textContent = "";
+      error.hidden = true;
+      const raw = days.value.trim();
+      // Anything but digits would reach JSON as null, silently meaning "no maximum".
+      if (raw && !/^\d+$/.test(raw)) {
+        error.textContent = "Write the maximum lifetime as a whole number of days, or leave it empty for no maximum.";
+        error.hidden = false;
+        return days.focus();
+      }
+      save.disabled = true;
+      try {
+        policy = await api<Policy>("PUT", "/mcp-tokens/policy", {
+          max_lifetime_days: raw ? Number(raw) : null,
+          allowed_scopes: checkedScopes(form),
+          members_may_create: members.checked,
+        });
+        govern();
+        saved.textContent = "Policy saved.";
+      } catch (e) {
+        const message = explain(e);
+        if (message) {
+          error.textContent = sentence(message);
+          error.hidden = false;
+        }
+      } finally {
+        save.disabled = false;
+      }
+    });
+    return form;
   }
 
   async function load(first: boolean) {
     try {
       const cursor = first ? "" : `&cursor=${encodeURIComponent(nextCursor ?? "")}`;
-      const page = await api<{ tokens: Listed[]; next_cursor: string | null }>("GET", `/mcp-tokens?limit=${PAGE_SIZE}${cursor}`);
+      // The first page comes with the policy: what the generate dialog offers depends on it.
+      const [page, current] = await Promise.all([
+        api<{ tokens: Listed[]; next_cursor: string | null; viewer: Viewer }>("GET", `/mcp-tokens?limit=${PAGE_SIZE}${cursor}`),
+        first ? api<Policy>("GET", "/mcp-tokens/policy") : policy,
+      ]);
+      viewer = page.viewer;
+      policy = current;
+      govern();
       if (first && page.tokens.length === 0) {
         list.replaceChildren(
           el(
@@ -299,7 +427,8 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
       nextCursor = page.next_cursor;
       more.hidden = !nextCursor;
     } catch (error) {
-      explain(error, () => load(first));
+      const message = explain(error, () => load(first));
+      if (message) showBanner("error", sentence(message));
     }
   }
 
@@ -329,19 +458,18 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
     const d = dialog("kmt-create-title");
     const name = el("input", { id: "kmt-name", name: "name", type: "text", placeholder: "Cursor Development", autocomplete: "off", "aria-describedby": "kmt-name-help kmt-name-error" });
     const nameError = el("p", { id: "kmt-name-error", class: "kmt-field-error", "aria-live": "polite" });
+    // Only what the policy allows; the API enforces it too, and its refusal is shown.
+    const { max_lifetime_days: max, allowed_scopes: allowed } = policy ?? OPEN_POLICY;
+    const choices = max ? [...EXPIRY_DAYS.filter((d) => d < max), max] : EXPIRY_DAYS;
     const expiry = el(
       "select",
       { id: "kmt-expiry", name: "expiry" },
-      el("option", { value: "" }, "Never"),
-      el("option", { value: "30" }, "30 days"),
-      el("option", { value: "90" }, "90 days"),
-      el("option", { value: "365" }, "365 days"),
+      ...(max ? [] : [el("option", { value: "" }, "Never")]),
+      ...choices.map((d) => el("option", { value: String(d) }, `${d} days`)),
     );
-    const radio = (value: string, label: string, hint: string, checked: boolean) => {
-      const input = el("input", { type: "radio", name: "access", value, id: `kmt-access-${value}` });
-      input.checked = checked;
-      return el("label", { class: "kmt-choice", for: `kmt-access-${value}` }, input, el("span", {}, el("strong", {}, label), el("small", {}, hint)));
-    };
+    const expiryHelp = max ? [el("p", { id: "kmt-expiry-help", class: "kmt-help" }, `Your account's token policy lets a token live at most ${max} days.`)] : [];
+    if (max) expiry.setAttribute("aria-describedby", "kmt-expiry-help");
+    const ips = el("textarea", { id: "kmt-ips", name: "allowed_ips", rows: "2", autocomplete: "off", spellcheck: "false", placeholder: "203.0.113.0/24", "aria-describedby": "kmt-ips-help" });
     const formError = el("p", { class: "kmt-form-error", role: "alert", hidden: "" });
     const create = el("button", { type: "submit", class: "kmt-button kmt-primary" }, "Create");
     const cancel = el("button", { type: "button", class: "kmt-button" }, "Cancel");
@@ -354,9 +482,13 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
       name,
       el("p", { id: "kmt-name-help", class: "kmt-help" }, "Something to recognise it by: the assistant and the machine it runs on. 1–64 characters."),
       nameError,
-      el("fieldset", {}, el("legend", {}, "Access"), radio("full", "Full access", "Read and change customers, agents and credits; read analytics.", true), radio("read", "Read-only", "Read customers, agents, credits and analytics; change nothing.", false)),
+      el("fieldset", {}, el("legend", {}, "Access"), el("div", { class: "kmt-scopes" }, ...scopeChoices("kmt-scope", allowed, () => true))),
       el("label", { for: "kmt-expiry" }, "Expires"),
       expiry,
+      ...expiryHelp,
+      el("label", { for: "kmt-ips" }, "Allowed IP addresses (optional)"),
+      ips,
+      el("p", { id: "kmt-ips-help", class: "kmt-help" }, "One address or network per line, or separated by commas, e.g. 203.0.113.7 or 2001:db8::/32. Empty: any address."),
       formError,
       el("div", { class: "kmt-actions" }, cancel, create),
     );
@@ -366,10 +498,17 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
       nameError.textContent = problem ?? "";
       name.setAttribute("aria-invalid", problem ? "true" : "false");
       if (problem) return name.focus();
-      const readOnly = (form.elements.namedItem("access") as RadioNodeList).value === "read";
-      const body: Record<string, unknown> = { name: name.value.trim() };
-      if (readOnly) body.scopes = READ_SCOPES;
+      formError.hidden = true;
+      const scopes = checkedScopes(form);
+      if (scopes.length === 0) {
+        formError.textContent = "Choose at least one thing the token may do.";
+        formError.hidden = false;
+        return;
+      }
+      const body: Record<string, unknown> = { name: name.value.trim(), scopes };
       if (expiry.value) body.expires_in_days = Number(expiry.value);
+      const allowedIps = ips.value.split(/[\s,]+/).filter(Boolean);
+      if (allowedIps.length) body.allowed_ips = allowedIps;
       create.disabled = true;
       try {
         const created = await api<Created>("POST", "/mcp-tokens", body);
@@ -378,7 +517,7 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
       } catch (error) {
         const message = explain(error);
         if (message) {
-          formError.textContent = message.charAt(0).toUpperCase() + message.slice(1) + ".";
+          formError.textContent = sentence(message);
           formError.hidden = false;
         } else {
           d.close();

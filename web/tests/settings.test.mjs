@@ -88,8 +88,44 @@ async function reportLeak(tokens, url) {
 
 const unique = (prefix) => `${prefix}_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
-async function open(account, width = 1280) {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
+// Who the local server thinks is signed in (default: user_dev, an owner).
+const MEMBER = { "x-dev-role": "member", "x-dev-user": "user_b" };
+const ADMIN = { "x-dev-role": "admin", "x-dev-user": "user_admin" };
+const ALL_SCOPES = ["customers:read", "customers:write", "agents:read", "agents:write", "credits:read", "credits:write", "analytics:read"];
+const OPEN_POLICY = { max_lifetime_days: null, allowed_scopes: ALL_SCOPES, members_may_create: true };
+
+/** The management API as `as` (request headers) of `account`: status and JSON body. */
+async function callApi(method, path, { account, as = {}, body } = {}) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { "x-dev-account": account, "content-type": "application/json", ...as },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : null };
+}
+
+async function setPolicy(account, policy) {
+  const { status, json } = await callApi("PUT", "/mcp-tokens/policy", { account, body: policy });
+  assert.equal(status, 200, JSON.stringify(json));
+}
+
+async function listed(account, as = {}) {
+  const { status, json } = await callApi("GET", "/mcp-tokens?limit=100", { account, as });
+  assert.equal(status, 200, JSON.stringify(json));
+  return json.tokens;
+}
+
+async function assertAccessible(page, when) {
+  await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+  const { violations } = await page.evaluate(() => window.axe.run());
+  const bad = violations.filter((v) => ["serious", "critical"].includes(v.impact));
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help}`), [], when);
+}
+
+/** The page at `width` px, signed in as `as` (request headers; default the owner user_dev). */
+async function open(account, width = 1280, as = {}) {
+  const context = await browser.newContext({ viewport: { width, height: 900 }, extraHTTPHeaders: as });
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
   const page = await context.newPage();
   await page.goto(`${base}/?account=${account}`);
@@ -99,11 +135,11 @@ async function open(account, width = 1280) {
 }
 
 /** Through the dialog, as a person does; returns the token the page shows. */
-async function generate(page, name, { readOnly = false } = {}) {
+async function generate(page, name, { ips = "" } = {}) {
   await page.getByRole("button", { name: "Generate Token" }).click();
   const dialog = page.getByRole("dialog", { name: "Create MCP Token" });
   await dialog.getByLabel("Name").fill(name);
-  if (readOnly) await dialog.getByLabel(/Read-only/).check();
+  if (ips) await dialog.getByLabel("Allowed IP addresses (optional)").fill(ips);
   await dialog.getByRole("button", { name: "Create" }).click();
   const token = page.getByLabel("Your token");
   await token.waitFor();
@@ -119,10 +155,10 @@ async function callMcp(token) {
   return response.status;
 }
 
-async function createViaApi(account, count) {
+async function createViaApi(account, count, as = {}) {
   for (let i = 0; i < count; i++) {
-    const r = await fetch(`${base}/mcp-tokens`, { method: "POST", headers: { "x-dev-account": account }, body: JSON.stringify({ name: `api token ${i}` }) });
-    assert.equal(r.status, 201);
+    const { status, json } = await callApi("POST", "/mcp-tokens", { account, as, body: { name: `api token ${i}` } });
+    assert.equal(status, 201, JSON.stringify(json));
   }
 }
 
@@ -242,12 +278,7 @@ test("an empty list says what a token is for; long lists page past the first 20,
 test("no serious or critical accessibility violations, dialog open or closed; screenshots at 1280 and 390 px", async () => {
   for (const width of [1280, 390]) {
     const page = await open("acct_demo", width);
-    await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
-    const scan = async (when) => {
-      const { violations } = await page.evaluate(() => window.axe.run());
-      const bad = violations.filter((v) => ["serious", "critical"].includes(v.impact));
-      assert.deepEqual(bad.map((v) => `${v.id}: ${v.help}`), [], `${when} at ${width}px`);
-    };
+    const scan = (when) => assertAccessible(page, `${when} at ${width}px`);
     await scan("dialog closed");
     await page.screenshot({ path: `${OUTPUT}settings-${width}.png`, fullPage: true });
     await page.getByRole("button", { name: "Generate Token" }).click();
@@ -289,12 +320,225 @@ test("a token found in public says so in the list, and its history tells what ha
     assert.match(items[0], /Revoked automatically/, "newest first");
     const overflow = await page.evaluate(() => [...document.querySelectorAll("dialog")].some((d) => d.getBoundingClientRect().right > window.innerWidth));
     assert.ok(!overflow, `the history dialog fits ${width}px`);
-    await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
-    const { violations } = await page.evaluate(() => window.axe.run());
-    const bad = violations.filter((v) => ["serious", "critical"].includes(v.impact));
-    assert.deepEqual(bad.map((v) => `${v.id}: ${v.help}`), [], `history dialog at ${width}px`);
+    await assertAccessible(page, `history dialog at ${width}px`);
     await page.screenshot({ path: `${OUTPUT}history-${width}.png` });
     await history.getByRole("button", { name: "Close" }).click();
     await page.locator("dialog").waitFor({ state: "detached" });
+  }
+});
+
+// A policy lives on the account's profile, which only the seeded accounts have (an account
+// the local server has never seen answers GET with the open policy and PUT with 404). The
+// tests that set one use acct_other, one at a time, and put the open policy back.
+const GOVERNED = "acct_other";
+const governed = async (t, policy) => {
+  t.after(() => setPolicy(GOVERNED, OPEN_POLICY));
+  await setPolicy(GOVERNED, policy);
+};
+
+test("a member sees only their own tokens, without a Created by column or the policy form; an owner sees every token and who made it", async () => {
+  const account = unique("acct_roles");
+  const mine = unique("Member token");
+  const theirs = unique("Owner token");
+  assert.equal((await callApi("POST", "/mcp-tokens", { account, body: { name: theirs } })).status, 201);
+  assert.equal((await callApi("POST", "/mcp-tokens", { account, as: MEMBER, body: { name: mine } })).status, 201);
+
+  for (const width of [1280, 390]) {
+    const member = await open(account, width, MEMBER);
+    await member.locator("tbody tr").first().waitFor();
+    assert.deepEqual(await member.locator("tbody th").allInnerTexts(), [mine], `only the member's own token at ${width}px`);
+    assert.equal(await member.getByRole("columnheader", { name: "Created by" }).count(), 0);
+    assert.equal(await member.locator('td[data-label="Created by"]').count(), 0);
+    assert.equal(await member.getByRole("heading", { name: "Token policy" }).count(), 0);
+    assert.equal(await member.getByRole("button", { name: "Save policy" }).count(), 0);
+    assert.ok(await member.getByRole("button", { name: "Generate Token" }).isEnabled(), "members may create under the open policy");
+    await member.context().close();
+  }
+
+  const owner = await open(account);
+  await owner.getByRole("columnheader", { name: "Created by" }).waitFor();
+  assert.deepEqual(await owner.locator("tbody th").allInnerTexts(), [mine, theirs], "every token, newest first");
+  assert.equal(await owner.locator("tr", { hasText: mine }).locator('td[data-label="Created by"]').innerText(), "user_b");
+  assert.equal(await owner.locator("tr", { hasText: theirs }).locator('td[data-label="Created by"]').innerText(), "user_dev");
+  await owner.getByRole("form", { name: "Token policy" }).waitFor();
+});
+
+test("an admin sets the token policy through the form; the API keeps it and its refusals show as text", async (t) => {
+  t.after(() => setPolicy(GOVERNED, OPEN_POLICY));
+  const page = await open(GOVERNED, 1280, ADMIN);
+  const form = page.getByRole("form", { name: "Token policy" });
+  const days = form.getByLabel("Maximum lifetime in days");
+  const save = form.getByRole("button", { name: "Save policy" });
+  assert.equal(await days.inputValue(), "", "no maximum yet");
+  assert.equal(await form.getByRole("checkbox", { checked: true }).count(), ALL_SCOPES.length + 1, "every scope, and members may create");
+
+  await days.fill("400");
+  await save.click();
+  await form.getByRole("alert").filter({ hasText: "from 1 to 365" }).waitFor();
+  await days.fill("2 weeks");
+  await save.click();
+  await form.getByRole("alert").filter({ hasText: "whole number of days" }).waitFor();
+  assert.deepEqual((await callApi("GET", "/mcp-tokens/policy", { account: GOVERNED })).json, OPEN_POLICY, "nothing refused was saved");
+
+  await days.fill("30");
+  for (const label of ["Change customers", "Change agents", "Change credits"]) await form.getByLabel(label).uncheck();
+  await form.getByLabel("Members may create tokens").uncheck();
+  await save.click();
+  await form.getByRole("status").filter({ hasText: "Policy saved." }).waitFor();
+  assert.equal(await form.getByRole("alert").count(), 0, "the earlier error is gone");
+  const { status, json } = await callApi("GET", "/mcp-tokens/policy", { account: GOVERNED, as: MEMBER });
+  assert.equal(status, 200);
+  assert.deepEqual(
+    { ...json, allowed_scopes: [...json.allowed_scopes].sort() },
+    { max_lifetime_days: 30, allowed_scopes: ["agents:read", "analytics:read", "credits:read", "customers:read"], members_may_create: false },
+  );
+
+  await page.reload();
+  await form.waitFor();
+  assert.equal(await days.inputValue(), "30", "the form shows the saved policy");
+  assert.ok(!(await form.getByLabel("Change agents").isChecked()));
+  assert.ok(await form.getByLabel("Read agents").isChecked());
+  assert.ok(!(await form.getByLabel("Members may create tokens").isChecked()));
+  await assertAccessible(page, "the policy form");
+});
+
+test("the generate dialog offers only the scopes and lifetimes the policy allows, and shows the API's refusal", async (t) => {
+  await governed(t, { max_lifetime_days: 60, allowed_scopes: ["customers:read", "analytics:read"], members_may_create: true });
+  const page = await open(GOVERNED);
+  await page.getByRole("button", { name: "Generate Token" }).click();
+  const dialog = page.getByRole("dialog", { name: "Create MCP Token" });
+  const offered = await dialog.getByRole("checkbox").evaluateAll((boxes) => boxes.map((b) => b.value));
+  assert.deepEqual(offered, ["customers:read", "analytics:read"]);
+  assert.deepEqual(await dialog.getByLabel("Expires").locator("option").allInnerTexts(), ["30 days", "60 days"], "no “Never”, nothing past 60 days");
+  await dialog.getByText("lets a token live at most 60 days").waitFor();
+
+  const name = unique("Within policy");
+  await dialog.getByLabel("Name").fill(name);
+  await dialog.getByLabel("Expires").selectOption("60");
+  await dialog.getByRole("button", { name: "Create" }).click();
+  await page.getByLabel("Your token").waitFor();
+  await page.getByRole("button", { name: "Done" }).click();
+  await page.locator("dialog").waitFor({ state: "detached" });
+  const token = (await listed(GOVERNED)).find((t) => t.name === name);
+  assert.deepEqual([...token.scopes].sort(), ["analytics:read", "customers:read"]);
+  const days = (Date.parse(token.expires_at) - Date.now()) / 86_400_000;
+  assert.ok(days > 59 && days <= 60, `expires in 60 days, not ${days}`);
+
+  // The policy tightens while the dialog is open: the API refuses, and says why.
+  await page.getByRole("button", { name: "Generate Token" }).click();
+  await dialog.getByLabel("Name").fill(unique("Too long"));
+  await dialog.getByLabel("Expires").selectOption("30");
+  await setPolicy(GOVERNED, { max_lifetime_days: 10, allowed_scopes: ["customers:read", "analytics:read"], members_may_create: true });
+  await dialog.getByRole("button", { name: "Create" }).click();
+  await dialog.getByRole("alert").filter({ hasText: "at most 10 days" }).waitFor();
+  assert.match(await dialog.getByRole("alert").innerText(), /^The account's token policy/);
+});
+
+test("a token pinned to IP addresses shows them in the list; a bad address is explained; no addresses, no pin", async () => {
+  const account = unique("acct_ips");
+  const page = await open(account);
+  await page.getByRole("button", { name: "Generate Token" }).click();
+  const dialog = page.getByRole("dialog", { name: "Create MCP Token" });
+  const pinned = unique("Pinned");
+  await dialog.getByLabel("Name").fill(pinned);
+  await dialog.getByLabel("Allowed IP addresses (optional)").fill("203.0.113.7, nowhere");
+  await dialog.getByRole("button", { name: "Create" }).click();
+  await dialog.getByRole("alert").filter({ hasText: '"nowhere" is not an IP address' }).waitFor();
+
+  await dialog.getByLabel("Allowed IP addresses (optional)").fill("203.0.113.0/24\n2001:db8::/32,\n 198.51.100.7 ");
+  const posted = page.waitForRequest((r) => r.method() === "POST" && new URL(r.url()).pathname === "/mcp-tokens");
+  await dialog.getByRole("button", { name: "Create" }).click();
+  assert.deepEqual((await posted).postDataJSON().allowed_ips, ["203.0.113.0/24", "2001:db8::/32", "198.51.100.7"]);
+  await page.getByLabel("Your token").waitFor();
+  await page.getByRole("button", { name: "Done" }).click();
+  await page.locator("dialog").waitFor({ state: "detached" });
+  const shown = await page.locator("tr", { hasText: pinned }).locator(".kmt-ips").innerText();
+  assert.match(shown, /203\.0\.113\.0\/24, 2001:db8::\/32, 198\.51\.100\.7$/, "a single address without its /32");
+
+  const anywhere = unique("Anywhere");
+  const unpinned = page.waitForRequest((r) => r.method() === "POST" && new URL(r.url()).pathname === "/mcp-tokens");
+  await generate(page, anywhere);
+  assert.ok(!("allowed_ips" in (await unpinned).postDataJSON()), "an empty field sends no allowed_ips");
+  await page.getByRole("button", { name: "Done" }).click();
+  await page.locator("tr", { hasText: anywhere }).waitFor();
+  assert.equal(await page.locator("tr", { hasText: anywhere }).locator(".kmt-ips").count(), 0);
+
+  const tokens = await listed(account);
+  assert.equal(tokens.find((t) => t.name === anywhere).allowed_ips, null);
+  const [v4, v6, single] = tokens.find((t) => t.name === pinned).allowed_ips;
+  assert.deepEqual([v4, v6], ["203.0.113.0/24", "2001:db8::/32"]);
+  assert.match(single, /^198\.51\.100\.7(\/32)?$/);
+});
+
+test("a member of an account whose policy lets only owners and admins create tokens sees Generate disabled and why", async (t) => {
+  await governed(t, { ...OPEN_POLICY, members_may_create: false });
+  const why = "Your account's token policy lets only owners and admins create tokens";
+  const member = await open(GOVERNED, 1280, MEMBER);
+  const button = member.getByRole("button", { name: "Generate Token" });
+  assert.ok(await button.isDisabled());
+  assert.ok(await member.getByText(why).isVisible(), "the reason is on the page");
+  assert.match(await button.evaluate((b) => document.getElementById(b.getAttribute("aria-describedby"))?.textContent ?? ""), new RegExp(why));
+  await assertAccessible(member, "a member's blocked view");
+  const refused = await callApi("POST", "/mcp-tokens", { account: GOVERNED, as: MEMBER, body: { name: "Not allowed" } });
+  assert.equal(refused.status, 400);
+  assert.equal(refused.json.error.code, "token_policy");
+
+  const admin = await open(GOVERNED, 1280, ADMIN);
+  assert.ok(await admin.getByRole("button", { name: "Generate Token" }).isEnabled(), "admins are not blocked");
+  assert.ok(await admin.getByText(why).isHidden());
+  assert.equal(await admin.getByRole("button", { name: "Generate Token" }).getAttribute("aria-describedby"), null, "nor told they are");
+});
+
+test("every dialog and the page fit 1280 and 390 px wide viewports", async () => {
+  const account = unique("acct_fit");
+  // A long unbroken name and a long allowlist from a member: the owner's list has every column.
+  const name = unique("Pinned_" + "x".repeat(40));
+  const ips = Array.from({ length: 12 }, (_, i) => `2001:db8:${(0xa000 + i).toString(16)}:ffff::/64`);
+  assert.equal((await callApi("POST", "/mcp-tokens", { account, as: MEMBER, body: { name, allowed_ips: ips } })).status, 201);
+
+  for (const width of [1280, 390]) {
+    const page = await open(account, width);
+    await page.getByRole("form", { name: "Token policy" }).waitFor();
+    const fits = async (what) => {
+      const m = await page.evaluate(() => {
+        const d = document.querySelector("dialog[open]");
+        const box = d?.getBoundingClientRect();
+        return { left: box?.left ?? 0, right: box?.right ?? 0, overflow: d ? d.scrollWidth - d.clientWidth : 0, page: document.scrollingElement.scrollWidth };
+      });
+      assert.ok(m.left >= 0 && m.right <= width, `${what} at ${width}px: ${JSON.stringify(m)}`);
+      assert.ok(m.overflow <= 0, `${what} has nothing wider than itself at ${width}px: ${JSON.stringify(m)}`);
+      assert.ok(m.page <= width, `the page does not scroll sideways with ${what} at ${width}px: ${JSON.stringify(m)}`);
+    };
+    await fits("no dialog");
+
+    await page.getByRole("button", { name: "Generate Token" }).click();
+    const create = page.getByRole("dialog", { name: "Create MCP Token" });
+    await create.getByLabel("Allowed IP addresses (optional)").fill(ips.join("\n"));
+    await create.getByLabel("Name").fill("x".repeat(64));
+    await fits("the generate dialog");
+    await create.getByLabel("Allowed IP addresses (optional)").fill("");
+    await create.getByRole("button", { name: "Create" }).click();
+    await page.getByLabel("Your token").waitFor();
+    await fits("the token dialog");
+    await page.getByRole("tab", { name: "Claude Code" }).click();
+    await fits("the token dialog's Claude Code tab");
+    await page.getByRole("button", { name: "Done" }).click();
+    await page.locator("dialog").waitFor({ state: "detached" });
+
+    const row = page.locator("tr", { hasText: name });
+    await row.getByRole("button", { name: `History of ${name}` }).click();
+    await page.getByRole("dialog", { name: `History of “${name}”` }).locator("li").first().waitFor();
+    await fits("the history dialog");
+    await page.getByRole("button", { name: "Close" }).click();
+    await page.locator("dialog").waitFor({ state: "detached" });
+
+    await row.getByRole("button", { name: `Revoke ${name}` }).click();
+    await page.getByRole("dialog", { name: `Revoke “${name}”?` }).waitFor();
+    await fits("the revoke dialog");
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await page.locator("dialog").waitFor({ state: "detached" });
+    await fits("no dialog, after them all");
+    await page.screenshot({ path: `${OUTPUT}roles-${width}.png`, fullPage: true });
+    await page.context().close();
   }
 });

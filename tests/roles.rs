@@ -1,0 +1,406 @@
+//! Roles and the account's token policy, through the management routes as API Gateway
+//! delivers them (the sample events, with the user and role claims of the test's choosing)
+//! and through the MCP endpoint that enforces the policy on every call.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use knotie::model::ids::AccountId;
+use knotie::App;
+use serde_json::{json, Value};
+
+use crate::common::mcp::{self as harness, McpCaller};
+use crate::common::{self, error_code, reply, request, Reply};
+
+/// A signed-in user of `account`: their `sub` and `custom:role` claims.
+struct User<'a> {
+    app: &'a App,
+    account: AccountId,
+    sub: &'a str,
+    role: Option<&'a str>,
+}
+
+impl User<'_> {
+    fn event(&self, name: &str) -> Value {
+        let mut event = common::event(name, &self.account);
+        let claims = &mut event["requestContext"]["authorizer"]["jwt"]["claims"];
+        claims["sub"] = self.sub.into();
+        match self.role {
+            Some(role) => claims["custom:role"] = role.into(),
+            None => {
+                claims.as_object_mut().unwrap().remove("custom:role");
+            }
+        }
+        event
+    }
+
+    fn at(&self, name: &str, id: &str, suffix: &str) -> Value {
+        let mut event = self.event(name);
+        let path = format!("/mcp-tokens/{id}{suffix}");
+        event["rawPath"] = path.clone().into();
+        event["requestContext"]["http"]["path"] = path.into();
+        event["pathParameters"] = json!({ "id": id });
+        event
+    }
+
+    async fn generate(&self, body: Value) -> Reply {
+        let mut event = self.event("generate.json");
+        event["body"] = body.to_string().into();
+        reply(knotie::api::generate(self.app, request(&event)).await).await
+    }
+
+    async fn generated_id(&self, name: &str) -> String {
+        let (status, body) = self.generate(json!({ "name": name })).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn list(&self) -> Reply {
+        let mut event = self.event("list.json");
+        event["rawQueryString"] = "".into();
+        event["queryStringParameters"] = Value::Null;
+        reply(knotie::api::list(self.app, request(&event)).await).await
+    }
+
+    async fn listed_names(&self) -> Vec<String> {
+        let (status, body) = self.list().await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let mut names: Vec<String> = body["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    async fn revoke(&self, id: &str) -> Reply {
+        let event = self.at("revoke.json", id, "");
+        reply(knotie::api::revoke(self.app, request(&event)).await).await
+    }
+
+    async fn history(&self, id: &str) -> Reply {
+        let event = self.at("token-events.json", id, "/events");
+        reply(knotie::api::reads(self.app, request(&event)).await).await
+    }
+
+    async fn policy(&self) -> Reply {
+        let event = self.event("policy-get.json");
+        reply(knotie::api::policy(self.app, request(&event)).await).await
+    }
+
+    async fn set_policy(&self, policy: Value) -> Reply {
+        let mut event = self.event("policy-put.json");
+        event["body"] = policy.to_string().into();
+        reply(knotie::api::policy(self.app, request(&event)).await).await
+    }
+
+    /// A new token's secret, made through the API.
+    async fn token(&self, body: Value) -> String {
+        let (status, created) = self.generate(body).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        created["token"].as_str().unwrap().to_owned()
+    }
+}
+
+async fn team(app: &App) -> (User<'_>, User<'_>, User<'_>, User<'_>) {
+    let account = common::account(app, true).await;
+    let user = |sub, role| User {
+        app,
+        account: account.clone(),
+        sub,
+        role,
+    };
+    (
+        user("olga", Some("owner")),
+        user("adam", Some("admin")),
+        user("mia", Some("member")),
+        // No role claim at all: a member.
+        user("nico", None),
+    )
+}
+
+#[tokio::test]
+async fn members_see_and_revoke_only_their_own_tokens_and_a_colleagues_is_404() {
+    let app = common::app().await;
+    let (owner, admin, mia, nico) = team(&app).await;
+    let olgas = owner.generated_id("Olga's").await;
+    let mias = mia.generated_id("Mia's").await;
+    let nicos = nico.generated_id("Nico's").await;
+
+    assert_eq!(mia.listed_names().await, ["Mia's"]);
+    assert_eq!(nico.listed_names().await, ["Nico's"]);
+    let (_, listed) = mia.list().await;
+    assert_eq!(listed["viewer"], json!({ "user": "mia", "role": "member" }));
+    for id in [&olgas, &nicos] {
+        assert_eq!(mia.revoke(id).await.0, StatusCode::NOT_FOUND);
+        let (status, body) = mia.history(id).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(error_code(&body), "token_not_found", "as for an unknown id");
+    }
+    assert_eq!(mia.history(&mias).await.0, StatusCode::OK);
+    assert_eq!(mia.revoke(&mias).await.0, StatusCode::NO_CONTENT);
+
+    // Owners and admins see every token, with who made it, and revoke any.
+    let (_, listed) = admin.list().await;
+    let creators: Vec<(&str, &str)> = listed["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap(),
+                t["created_by"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        creators,
+        [("Nico's", "nico"), ("Mia's", "mia"), ("Olga's", "olga")]
+    );
+    assert_eq!(listed["viewer"]["role"], "admin");
+    assert_eq!(admin.revoke(&nicos).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(owner.history(&nicos).await.0, StatusCode::OK);
+    assert_eq!(owner.listed_names().await.len(), 3);
+    // Still none of Olga's for Mia, revoked or not.
+    assert_eq!(mia.listed_names().await, ["Mia's"]);
+}
+
+#[tokio::test]
+async fn a_member_reads_the_policy_but_changing_it_is_403_and_changes_nothing() {
+    let app = common::app().await;
+    let (owner, _, mia, nico) = team(&app).await;
+    let default = json!({
+        "max_lifetime_days": null,
+        "allowed_scopes": ["customers:read", "customers:write", "agents:read", "agents:write",
+                           "credits:read", "credits:write", "analytics:read"],
+        "members_may_create": true,
+    });
+    assert_eq!(mia.policy().await, (StatusCode::OK, default.clone()));
+    let strict = json!({ "max_lifetime_days": 7, "allowed_scopes": ["customers:read"], "members_may_create": false });
+    for member in [&mia, &nico] {
+        let (status, body) = member.set_policy(strict.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(error_code(&body), "forbidden");
+        assert!(body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("owners and admins"));
+    }
+    assert_eq!(owner.policy().await, (StatusCode::OK, default));
+    assert_eq!(
+        owner.set_policy(strict.clone()).await,
+        (StatusCode::OK, strict.clone())
+    );
+    assert_eq!(mia.policy().await, (StatusCode::OK, strict));
+}
+
+#[tokio::test]
+async fn a_policy_body_that_is_not_whole_and_valid_is_400_and_changes_nothing() {
+    let app = common::app().await;
+    let (owner, ..) = team(&app).await;
+    let (_, before) = owner.policy().await;
+    for body in [
+        json!({ "max_lifetime_days": 30 }),
+        json!({ "max_lifetime_days": 400, "allowed_scopes": ["customers:read"], "members_may_create": true }),
+        json!({ "max_lifetime_days": null, "allowed_scopes": [], "members_may_create": true }),
+        json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:delete"], "members_may_create": true }),
+        json!([1, 2]),
+    ] {
+        let (status, reply) = owner.set_policy(body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {reply}");
+        assert_eq!(error_code(&reply), "invalid_policy");
+    }
+    assert_eq!(owner.policy().await.1, before);
+}
+
+#[tokio::test]
+async fn generate_beyond_the_policy_is_400_naming_the_policy() {
+    let app = common::app().await;
+    let (owner, admin, mia, _) = team(&app).await;
+    let policy = json!({ "max_lifetime_days": 30, "allowed_scopes": ["customers:read", "analytics:read"], "members_may_create": false });
+    assert_eq!(owner.set_policy(policy).await.0, StatusCode::OK);
+    let cases = [
+        (&admin, json!({ "name": "forever" }), "requires an expiry"),
+        (
+            &admin,
+            json!({ "name": "long", "expires_in_days": 31 }),
+            "at most 30 days",
+        ),
+        (
+            &admin,
+            json!({ "name": "writer", "expires_in_days": 30, "scopes": ["customers:read", "customers:write"] }),
+            "does not allow the scope customers:write",
+        ),
+        (
+            &mia,
+            json!({ "name": "mine", "expires_in_days": 30 }),
+            "only owners and admins",
+        ),
+    ];
+    for (user, body, says) in cases {
+        let (status, reply) = user.generate(body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {reply}");
+        assert_eq!(error_code(&reply), "token_policy");
+        let message = reply["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("token policy") && message.contains(says),
+            "{message}"
+        );
+    }
+    assert_eq!(
+        owner.listed_names().await,
+        Vec::<String>::new(),
+        "nothing was made"
+    );
+    // Within it: scopes left out are the policy's.
+    let (status, made) = admin
+        .generate(json!({ "name": "ok", "expires_in_days": 30 }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["scopes"], json!(["customers:read", "analytics:read"]));
+}
+
+#[tokio::test]
+async fn a_policy_change_applies_to_existing_tokens_from_their_next_call() {
+    let app = Arc::new(common::app().await);
+    let (owner, ..) = team(&app).await;
+    let token = owner.token(json!({ "name": "everything" })).await;
+    let mcp = harness::mcp(Arc::clone(&app));
+    let c = McpCaller {
+        mcp: &mcp,
+        token: token.clone(),
+    };
+    let tools = |answer: harness::Answer| -> Vec<String> {
+        answer.body["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(tools(c.rpc("tools/list", json!({})).await).contains(&"create_customer".to_owned()));
+
+    let read_only = json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:read"], "members_may_create": true });
+    assert_eq!(owner.set_policy(read_only).await.0, StatusCode::OK);
+    // The very next call: no cache stands between the policy and the call.
+    let listed = tools(c.rpc("tools/list", json!({})).await);
+    assert!(listed.contains(&"list_customers".to_owned()), "{listed:?}");
+    assert!(
+        !listed.contains(&"create_customer".to_owned()),
+        "{listed:?}"
+    );
+    assert!(
+        !listed.contains(&"get_usage_analytics".to_owned()),
+        "{listed:?}"
+    );
+    let refused = c
+        .rpc(
+            "tools/call",
+            json!({ "name": "create_customer", "arguments": { "name": "X" } }),
+        )
+        .await;
+    assert!(
+        refused.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("customers:write"),
+        "{}",
+        refused.body
+    );
+    let account = c.ok("get_account", json!({})).await;
+    assert_eq!(account["token"]["scopes"], json!(["customers:read"]));
+
+    // A maximum lifetime the token is already older than: refused as expired.
+    let made_long_ago = old_token(&app, &owner.account, 10).await;
+    let old = McpCaller {
+        mcp: &mcp,
+        token: made_long_ago,
+    };
+    assert_eq!(
+        old.rpc("tools/list", json!({})).await.status,
+        StatusCode::OK
+    );
+    let week = json!({ "max_lifetime_days": 7, "allowed_scopes": ["customers:read"], "members_may_create": true });
+    assert_eq!(owner.set_policy(week).await.0, StatusCode::OK);
+    let answer = old.rpc("tools/list", json!({})).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
+    let message = answer.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("expired") && message.contains("at most 7 days"),
+        "{message}"
+    );
+    // The token made just now is within the week, and says when it ends.
+    let account = c.ok("get_account", json!({})).await;
+    assert!(account["token"]["expires_at"].is_string(), "{account}");
+}
+
+/// A token of `account` made `days` ago, by the library as generate makes it.
+async fn old_token(app: &App, account: &AccountId, days: i64) -> String {
+    let identity = knotie::model::account::Identity {
+        account: account.clone(),
+        user: "olga".into(),
+        role: knotie::model::account::Role::Owner,
+    };
+    let new = knotie::model::tokens::NewToken::from_json(br#"{"name": "old"}"#).unwrap();
+    let made = knotie::model::time::Timestamp::from_datetime(
+        time::OffsetDateTime::now_utc() - time::Duration::days(days),
+    );
+    let pepper = app.pepper.get().await.unwrap();
+    knotie::rules::lifecycle::generate(&app.store, pepper, &identity, new, made)
+        .await
+        .unwrap()
+        .token
+        .expose()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_token_expiring_within_a_week_says_so_in_every_tool_result() {
+    let app = Arc::new(common::app().await);
+    let (owner, ..) = team(&app).await;
+    let mcp = harness::mcp(Arc::clone(&app));
+    let soon = McpCaller {
+        mcp: &mcp,
+        token: owner
+            .token(json!({ "name": "soon", "expires_in_days": 3 }))
+            .await,
+    };
+    let result = soon.tool("get_account", json!({})).await;
+    let notice = result["content"].as_array().unwrap().last().unwrap()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        notice.contains("expires in 2 days") || notice.contains("expires in 3 days"),
+        "{notice}"
+    );
+    assert!(notice.contains("Settings → MCP Tokens"), "{notice}");
+    let expires_at = result["_meta"]["ai.knotie/token_expires_at"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        result["structuredContent"]["token"]["expires_at"],
+        expires_at
+    );
+    // A tool error carries it too: the model relays it whatever happened.
+    let failed = soon
+        .tool(
+            "get_customer",
+            json!({ "customer_id": "cus_00000000000000000000000000" }),
+        )
+        .await;
+    assert_eq!(failed["isError"], true);
+    assert_eq!(failed["_meta"]["ai.knotie/token_expires_at"], expires_at);
+
+    let later = McpCaller {
+        mcp: &mcp,
+        token: owner
+            .token(json!({ "name": "later", "expires_in_days": 8 }))
+            .await,
+    };
+    let result = later.tool("get_account", json!({})).await;
+    assert_eq!(result["content"].as_array().unwrap().len(), 1, "{result}");
+    assert!(result.get("_meta").is_none(), "{result}");
+}
