@@ -365,3 +365,76 @@ async fn cold_init_median_of_ten() {
         );
     }
 }
+
+#[tokio::test]
+async fn at_info_each_mcp_request_writes_one_line_its_valid_emf_metrics() {
+    let d = deployment().await;
+    let mut generate = Function::start("generate", &d.env).await;
+    let (status, created) = http(
+        generate
+            .invoke(&for_account(event("generate.json"), &d.account))
+            .await,
+    );
+    assert_eq!(status, 201, "{created}");
+    let token = created["token"].as_str().unwrap();
+    let mut mcp = Function::start("mcp", &d.env).await;
+    let before = mcp.output().lines().count();
+    let calls = [
+        ("mcp-initialize.json", token),
+        ("mcp-tools-list.json", token),
+        ("mcp-tools-call.json", token),
+        (
+            "mcp-tools-list.json",
+            "kmcp_000000000000000000000000000000000000000001W9ct",
+        ),
+    ];
+    for (name, token) in calls {
+        mcp.invoke(&with_token(event(name), token)).await;
+    }
+    let output = mcp.output();
+    let lines: Vec<&str> = output.lines().skip(before).collect();
+    assert_eq!(
+        lines.len(),
+        calls.len(),
+        "one line a request:\n{}",
+        lines.join("\n")
+    );
+    let metrics: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for line in &metrics {
+        assert_eq!(
+            common::emf::violations(line),
+            Vec::<String>::new(),
+            "{line}"
+        );
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            knotie::metrics::NAMESPACE
+        );
+        assert_eq!(line["Requests"], 1.0);
+    }
+    let outcomes: Vec<&str> = metrics
+        .iter()
+        .map(|l| l["Outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["ok", "ok", "ok", "unknown_token"]);
+    let call = &metrics[2];
+    assert_eq!(
+        (&call["Tool"], &call["ToolOutcome"], &call["ToolCalls"]),
+        (&json!("get_usage_analytics"), &json!("ok"), &json!(1.0))
+    );
+    assert_eq!(call["method"], "tools/call");
+    // The token read and, on a first call, the rate count: never more.
+    assert!(
+        (1.0..=3.0).contains(&call["DynamoDbRequests"].as_f64().unwrap()),
+        "{call}"
+    );
+    assert_eq!(
+        metrics[3]["DynamoDbRequests"], 1.0,
+        "an unknown token costs its one read"
+    );
+    assert!(metrics[3].get("token_id").is_none());
+    assert!(!output.contains(token), "no token in the output");
+}

@@ -404,3 +404,74 @@ async fn a_token_expiring_within_a_week_says_so_in_every_tool_result() {
     assert_eq!(result["content"].as_array().unwrap().len(), 1, "{result}");
     assert!(result.get("_meta").is_none(), "{result}");
 }
+
+#[tokio::test]
+async fn with_profiles_kept_per_instance_a_change_arrives_within_the_cache_time_and_a_grant_at_once(
+) {
+    const KEPT: std::time::Duration = std::time::Duration::from_secs(2);
+    let mut app = common::app().await;
+    app.config.account_cache = KEPT;
+    let app = Arc::new(app);
+    let account = common::account(&app, false).await;
+    let owner = User {
+        app: &app,
+        account: account.clone(),
+        sub: "olga",
+        role: Some("owner"),
+    };
+    let mcp = harness::mcp(Arc::clone(&app));
+    let c = McpCaller {
+        mcp: &mcp,
+        token: owner.token(json!({ "name": "kept" })).await,
+    };
+    let set_access = |on: bool| {
+        let app = Arc::clone(&app);
+        let account = account.clone();
+        async move {
+            let mut profile = app.store.account(&account).await.unwrap().unwrap();
+            profile.api_access = on;
+            let now = knotie::model::time::Timestamp::now();
+            app.store.put_account(&profile, now).await.unwrap();
+        }
+    };
+    let status = || async { c.rpc("tools/list", json!({})).await.status };
+    // A denial is never kept: API access turned on works on the very next call.
+    assert_eq!(status().await, StatusCode::FORBIDDEN);
+    set_access(true).await;
+    assert_eq!(status().await, StatusCode::OK);
+
+    // Kept now: a tighter policy reaches this instance within the cache time.
+    let read_only = json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:read"], "members_may_create": true });
+    assert_eq!(owner.set_policy(read_only).await.0, StatusCode::OK);
+    let writes = || async {
+        c.rpc("tools/list", json!({})).await.body["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "create_customer")
+    };
+    let changed = std::time::Instant::now();
+    assert!(
+        writes().await,
+        "the instance still holds the profile it read"
+    );
+    while writes().await {
+        assert!(
+            changed.elapsed() < KEPT + std::time::Duration::from_millis(500),
+            "still the old policy after the cache time"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // And API access turned off, likewise.
+    set_access(false).await;
+    let changed = std::time::Instant::now();
+    assert_eq!(status().await, StatusCode::OK, "held until the cache time");
+    while status().await == StatusCode::OK {
+        assert!(
+            changed.elapsed() < KEPT + std::time::Duration::from_millis(500),
+            "still served after the cache time"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status().await, StatusCode::FORBIDDEN);
+}

@@ -88,3 +88,65 @@ fn the_leak_routes_are_public_and_every_other_route_has_the_authorizer() {
     public.sort();
     assert_eq!(public, ["/credentials/revoke", "/secret-scanning/github"]);
 }
+
+#[test]
+fn logs_are_json_and_the_alarms_read_the_metrics_the_functions_write() {
+    let template = template();
+    let logging = &template["Globals"]["Function"]["LoggingConfig"];
+    assert_eq!(logging["LogFormat"].as_str(), Some("JSON"));
+    assert_eq!(logging["ApplicationLogLevel"].as_str(), Some("INFO"));
+    let resources = template["Resources"].as_mapping().unwrap();
+    let mut ours = Vec::new();
+    for (name, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::CloudWatch::Alarm") {
+            continue;
+        }
+        let p = &resource["Properties"];
+        assert!(!p["AlarmActions"].is_null(), "{name:?} notifies the topic");
+        let stats = std::iter::once(p.clone()).chain(
+            p["Metrics"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .map(|m| m["MetricStat"]["Metric"].clone()),
+        );
+        for metric in stats {
+            if let Some(namespace) = metric["Namespace"].as_str() {
+                if namespace.starts_with("Knotie") {
+                    assert_eq!(namespace, knotie::metrics::NAMESPACE, "{name:?}");
+                    ours.push(metric["MetricName"].as_str().unwrap().to_owned());
+                }
+            }
+        }
+    }
+    ours.sort();
+    ours.dedup();
+    assert_eq!(ours, ["LeakReports", "Requests"]);
+    let dashboard = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"].clone();
+    let body = format!("{dashboard:?}");
+    for metric in ["Requests", "Latency", "DynamoDbRequests", "ToolCalls", "LeakReports"] {
+        assert!(body.contains(metric), "the dashboard shows {metric}");
+    }
+}
+
+#[test]
+fn app_origins_must_be_given_and_limits_are_parameters() {
+    let template = template();
+    let origins = &template["Parameters"]["AppOrigins"];
+    assert!(origins["Default"].is_null(), "no default, least of all *");
+    let mcp = &template["Resources"]["McpFunction"]["Properties"];
+    assert_eq!(
+        mcp["Environment"]["Variables"]["MCP_RATE_LIMIT_PER_MINUTE"],
+        template_ref("McpRateLimitPerMinute")
+    );
+    assert_eq!(
+        mcp["ReservedConcurrentExecutions"],
+        template_ref("McpReservedConcurrency")
+    );
+}
+
+fn template_ref(name: &str) -> Value {
+    let text = format!("!Ref {name}");
+    let parsed: Value = serde_norway::from_str(&text).unwrap();
+    parsed
+}

@@ -50,6 +50,9 @@ impl Local {
             role_claim: env_or("ROLE_CLAIM", knotie::config::DEFAULT_ROLE_CLAIM),
             // A test sets a low limit to see 429s quickly.
             rate_limit_per_minute: env_or("MCP_RATE_LIMIT_PER_MINUTE", "120").parse()?,
+            account_cache: std::time::Duration::from_secs(
+                env_or("MCP_ACCOUNT_CACHE_SECONDS", "30").parse()?,
+            ),
             mcp_url: Some(env_or("MCP_URL", &format!("http://127.0.0.1:{port}/mcp"))),
             pepper_secret_id: None,
             // Loopback only, against DNS rebinding; browsers on this machine may call it
@@ -61,6 +64,8 @@ impl Local {
                 "SECRET_SCANNING_KEYS_URL",
                 knotie::config::DEFAULT_SECRET_SCANNING_KEYS_URL,
             ),
+            // Metrics are CloudWatch's; the local server's terminal stays readable.
+            emit_metrics: false,
         };
         let dynamodb = env_or("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000");
         let sdk = knotie::aws::local_sdk_config().await;

@@ -1,10 +1,15 @@
 //! Settings, read from the environment once per cold start and nowhere else.
 
+use std::time::Duration;
+
 use crate::error::BoxError;
 
 pub const DEFAULT_ACCOUNT_CLAIM: &str = "custom:account_id";
 pub const DEFAULT_ROLE_CLAIM: &str = "custom:role";
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 120;
+/// A change to an account (API access turned off, a tighter policy) reaches every MCP
+/// instance within this.
+pub const DEFAULT_ACCOUNT_CACHE: Duration = Duration::from_secs(30);
 pub const DEFAULT_SECRET_SCANNING_KEYS_URL: &str =
     "https://api.github.com/meta/public_keys/secret_scanning";
 
@@ -18,6 +23,9 @@ pub struct Config {
     pub role_claim: String,
     /// Calls a minute each MCP token may make (`MCP_RATE_LIMIT_PER_MINUTE`).
     pub rate_limit_per_minute: u32,
+    /// How long an MCP instance keeps an account profile that grants access
+    /// (`MCP_ACCOUNT_CACHE_SECONDS`, 0–30, default 30; 0: read on every call).
+    pub account_cache: Duration,
     /// The MCP endpoint, for the ready-to-paste client configurations (`MCP_URL`); only
     /// the generate function needs it.
     pub mcp_url: Option<String>,
@@ -33,6 +41,9 @@ pub struct Config {
     pub allowed_hosts: Option<Vec<String>>,
     /// GitHub's secret scanning public keys (`SECRET_SCANNING_KEYS_URL`).
     pub secret_scanning_keys_url: String,
+    /// Whether requests write their CloudWatch EMF line: in Lambda
+    /// (`AWS_LAMBDA_FUNCTION_NAME` is set), not on the local server.
+    pub emit_metrics: bool,
 }
 
 /// The settings of a deployment that sets nothing but its table.
@@ -43,11 +54,13 @@ impl Default for Config {
             account_claim: DEFAULT_ACCOUNT_CLAIM.into(),
             role_claim: DEFAULT_ROLE_CLAIM.into(),
             rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+            account_cache: DEFAULT_ACCOUNT_CACHE,
             mcp_url: None,
             pepper_secret_id: None,
             allowed_origins: Vec::new(),
             allowed_hosts: None,
             secret_scanning_keys_url: DEFAULT_SECRET_SCANNING_KEYS_URL.into(),
+            emit_metrics: false,
         }
     }
 }
@@ -79,12 +92,25 @@ impl Config {
                     "MCP_RATE_LIMIT_PER_MINUTE must be a whole number of calls, at least 1",
                 )?,
             },
+            account_cache: match var("MCP_ACCOUNT_CACHE_SECONDS") {
+                None => DEFAULT_ACCOUNT_CACHE,
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|s| *s <= DEFAULT_ACCOUNT_CACHE.as_secs())
+                    .map(Duration::from_secs)
+                    .ok_or(
+                        "MCP_ACCOUNT_CACHE_SECONDS must be a whole number of seconds from 0 to 30",
+                    )?,
+            },
             mcp_url: var("MCP_URL"),
             pepper_secret_id: var("PEPPER_SECRET_ID"),
             allowed_origins: list("MCP_ALLOWED_ORIGINS").unwrap_or_default(),
             allowed_hosts: list("MCP_ALLOWED_HOSTS"),
             secret_scanning_keys_url: var("SECRET_SCANNING_KEYS_URL")
                 .unwrap_or_else(|| DEFAULT_SECRET_SCANNING_KEYS_URL.into()),
+            emit_metrics: var("AWS_LAMBDA_FUNCTION_NAME").is_some(),
         })
     }
 }
@@ -106,6 +132,7 @@ mod tests {
         assert_eq!(config.account_claim, DEFAULT_ACCOUNT_CLAIM);
         assert_eq!(config.role_claim, DEFAULT_ROLE_CLAIM);
         assert_eq!(config.rate_limit_per_minute, 120);
+        assert_eq!(config.account_cache, Duration::from_secs(30));
         assert_eq!(config.mcp_url, None);
         assert_eq!(
             config.allowed_origins,

@@ -7,6 +7,31 @@ use http::StatusCode;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Why a bearer token was refused: what the metrics count (the message says it to the
+/// person).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRefusal {
+    Missing,
+    Malformed,
+    Unknown,
+    Revoked,
+    Leaked,
+    Expired,
+}
+
+impl TokenRefusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenRefusal::Missing => "missing_token",
+            TokenRefusal::Malformed => "malformed_token",
+            TokenRefusal::Unknown => "unknown_token",
+            TokenRefusal::Revoked => "revoked_token",
+            TokenRefusal::Leaked => "leaked_token",
+            TokenRefusal::Expired => "expired_token",
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The caller's request is malformed or breaks a rule; the message says which.
@@ -15,8 +40,8 @@ pub enum Error {
     #[error("the request carries no signed-in user; sign in again")]
     Unauthenticated,
     /// An MCP request whose bearer token is missing, malformed, unknown, revoked or expired.
-    #[error("{0}")]
-    InvalidToken(String),
+    #[error("{1}")]
+    InvalidToken(TokenRefusal, String),
     /// A leak report that is not signed by GitHub's current keys.
     #[error("the report is not signed by GitHub: send Github-Public-Key-Identifier and Github-Public-Key-Signature")]
     BadSignature,
@@ -72,7 +97,7 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Error::Unauthenticated | Error::InvalidToken(_) | Error::BadSignature => {
+            Error::Unauthenticated | Error::InvalidToken(..) | Error::BadSignature => {
                 StatusCode::UNAUTHORIZED
             }
             Error::ApiAccessDisabled | Error::Forbidden(_) | Error::AddressNotAllowed(_) => {
@@ -93,7 +118,7 @@ impl Error {
             Error::BadRequest { code, .. } => code,
             Error::Unauthenticated => "unauthenticated",
             Error::BadSignature => "bad_signature",
-            Error::InvalidToken(_) => "invalid_token",
+            Error::InvalidToken(..) => "invalid_token",
             Error::ApiAccessDisabled => "api_access_disabled",
             Error::Forbidden(_) => "forbidden",
             Error::AddressNotAllowed(_) => "address_not_allowed",
@@ -119,7 +144,7 @@ impl Error {
     /// range for the HTTP-level refusals, the standard codes otherwise.
     pub fn rpc_code(&self) -> i64 {
         match self {
-            Error::InvalidToken(_) | Error::Unauthenticated | Error::BadSignature => -32001,
+            Error::InvalidToken(..) | Error::Unauthenticated | Error::BadSignature => -32001,
             Error::ApiAccessDisabled | Error::AddressNotAllowed(_) | Error::Forbidden(_) => -32003,
             Error::RateLimited { .. } => -32029,
             Error::Unavailable { .. } => -32004,

@@ -39,6 +39,7 @@ pub mod leaks;
 pub mod logging;
 #[cfg(feature = "mcp")]
 pub mod mcp;
+pub mod metrics;
 pub mod model;
 pub mod rules;
 pub mod secrets;

@@ -3,7 +3,8 @@
 //! print a secret: at TRACE the Lambda runtime logs every raw event (bearer tokens and
 //! session JWTs), and the AWS SDK and the HTTP stack log what they send and receive
 //! (token hashes in keys, the pepper in a secret's value). Those targets are capped, at
-//! every level, by a second filter that no configured directive can loosen.
+//! every level, by a second filter that no configured directive can loosen. At INFO, rmcp's
+//! per-request chatter is left out.
 
 use std::str::FromStr;
 
@@ -28,9 +29,17 @@ pub fn init() {
         .ok()
         .and_then(|l| LevelFilter::from_str(&l).ok())
         .unwrap_or(LevelFilter::INFO);
-    let configured = EnvFilter::builder()
+    let mut configured = EnvFilter::builder()
         .with_default_directive(level.into())
         .from_env_lossy();
+    if level <= LevelFilter::INFO {
+        // rmcp logs three INFO lines for every stateless request (service initialized,
+        // input stream terminated, serve finished): at INFO a request writes one line,
+        // its metrics line, and CloudWatch bills by the byte.
+        if let Ok(quiet) = "rmcp=warn".parse() {
+            configured = configured.add_directive(quiet);
+        }
+    }
     let caps = Targets::new()
         .with_default(LevelFilter::TRACE)
         .with_targets(CAPPED);

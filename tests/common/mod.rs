@@ -1,6 +1,7 @@
 //! The harness: an [`App`] on DynamoDB Local, a fresh account per test, and requests built
 //! from the sample events in `events/`, as API Gateway would deliver them.
 
+pub mod emf;
 pub mod keys;
 pub mod mcp;
 pub mod runtime;
@@ -39,6 +40,9 @@ pub fn config() -> Config {
         // Tests make many calls with one token; the rate limit has tests of its own,
         // which set their limit.
         rate_limit_per_minute: 1_000_000,
+        // Tests change accounts between calls and expect the next call to see it; the
+        // cache has tests of its own, which set it.
+        account_cache: std::time::Duration::ZERO,
         ..Config::default()
     }
 }

@@ -20,6 +20,7 @@ use serde_json::json;
 use crate::api::reply;
 use crate::app::App;
 use crate::error::Error;
+use crate::metrics::{Line, Unit};
 use crate::model::time::Timestamp;
 use crate::rules::leaks;
 use keys::KeySource;
@@ -80,6 +81,7 @@ impl Leaks {
                         .await?;
                 let found = labels.iter().filter(|l| l.label == "true_positive").count();
                 tracing::info!(matches = matches.len(), found, "secret scanning report");
+                self.count_report("github", found);
                 Ok((
                     StatusCode::OK,
                     Some(serde_json::to_value(labels).map_err(|e| Error::Internal(e.into()))?),
@@ -96,12 +98,33 @@ impl Leaks {
             let credentials = leaks::parse_credentials(bounded(&req, MAX_HOLDER_BYTES)?)?;
             let pepper = self.app.pepper.get().await?;
             leaks::holder_report(&self.app.store, pepper, &credentials, Timestamp::now()).await?;
+            self.count_report("holder", credentials.len());
             let message = "thank you: any of these tokens that still worked no longer does";
             Ok((StatusCode::ACCEPTED, Some(json!({ "message": message }))))
         }
         .await;
         tokio::time::sleep(HOLDER_ANSWER_AFTER.saturating_sub(started.elapsed())).await;
         Ok(reply(result))
+    }
+}
+
+impl Leaks {
+    /// A leak report's metrics (`LeakReports`, and the tokens it named that were live), for
+    /// the alarm that tells operators someone's tokens are out in public.
+    fn count_report(&self, source: &str, live: usize) {
+        if !self.app.config.emit_metrics {
+            return;
+        }
+        let mut line = Line::new();
+        line.metrics(
+            &[("Source", source)],
+            &[&["Source"], &[]],
+            &[
+                ("LeakReports", 1.0, Unit::Count),
+                ("LeakedTokens", live as f64, Unit::Count),
+            ],
+        );
+        line.emit(Timestamp::now().unix_millis());
     }
 }
 

@@ -8,7 +8,8 @@ use std::net::IpAddr;
 
 use time::Duration;
 
-use crate::error::Error;
+use super::profiles::Profiles;
+use crate::error::{Error, TokenRefusal};
 use crate::model::account::Account;
 use crate::model::allowlist::AllowedIps;
 use crate::model::events::{Actor, RevokedReason};
@@ -66,10 +67,12 @@ pub fn credential(pepper: &Pepper, authorization: Option<&str>) -> Result<TokenH
 }
 
 /// Checks a token, by its hash, used from `source`: read it (one strongly consistent
-/// read: a revoke must be seen by the very next call), decide, then read the account and
-/// apply its policy.
+/// read: a revoke must be seen by the very next call), decide, then take the account's
+/// profile (read at most every few seconds per instance, see [`Profiles`]) and apply its
+/// policy.
 pub async fn authenticate(
     store: &Store,
+    profiles: &Profiles,
     hash: &TokenHash,
     source: Option<IpAddr>,
     now: Timestamp,
@@ -79,14 +82,13 @@ pub async fn authenticate(
     if let Some(allowed) = &grant.allowed_ips {
         check_source(allowed, source)?;
     }
-    let profile = store.account(&grant.account).await?;
-    let Some(profile) = profile.filter(|a| a.api_access) else {
+    let Some(profile) = profiles.granting(store, &grant.account).await? else {
         return Err(Error::ApiAccessDisabled);
     };
     let policy = profile.policy;
     let lifetime_end = policy.lifetime_end(grant.created_at);
     if let Some(end) = lifetime_end.filter(|end| *end <= now) {
-        return Err(Error::InvalidToken(format!(
+        return Err(Error::InvalidToken(TokenRefusal::Expired, format!(
             "this token expired at {end}: the account's token policy lets tokens live at most {} days; {GENERATE_HINT}",
             policy.max_lifetime_days.unwrap_or_default()
         )));
@@ -130,7 +132,7 @@ fn check_source(allowed: &AllowedIps, source: Option<IpAddr>) -> Result<(), Erro
 /// refused.
 fn admit(grant: Option<Grant>, now: Timestamp) -> Result<Grant, Error> {
     let grant = grant.ok_or_else(|| {
-        Error::InvalidToken(format!(
+        Error::InvalidToken(TokenRefusal::Unknown, format!(
             "this token is not recognized — it may belong to another environment or have been deleted; {GENERATE_HINT}"
         ))
     })?;
@@ -147,12 +149,17 @@ fn admit(grant: Option<Grant>, now: Timestamp) -> Result<Grant, Error> {
             ),
             _ => format!("this token was revoked; {GENERATE_HINT}"),
         };
-        return Err(Error::InvalidToken(message));
+        let why = match grant.revoked_reason {
+            Some(RevokedReason::Leaked | RevokedReason::ReportedByHolder) => TokenRefusal::Leaked,
+            _ => TokenRefusal::Revoked,
+        };
+        return Err(Error::InvalidToken(why, message));
     }
     if let Some(at) = grant.expires_at.filter(|at| *at <= now) {
-        return Err(Error::InvalidToken(format!(
-            "this token expired at {at}; {GENERATE_HINT}"
-        )));
+        return Err(Error::InvalidToken(
+            TokenRefusal::Expired,
+            format!("this token expired at {at}; {GENERATE_HINT}"),
+        ));
     }
     Ok(grant)
 }
@@ -169,7 +176,7 @@ pub async fn record_use(store: &Store, grant: Option<Grant>, now: Timestamp) {
 /// The token of `Bearer <token>`, tolerating whitespace around either part.
 fn bearer(header: Option<&str>) -> Result<Token, Error> {
     let header = header.map(str::trim).filter(|h| !h.is_empty()).ok_or_else(|| {
-        Error::InvalidToken(
+        Error::InvalidToken(TokenRefusal::Missing,
             "no token: send the header `Authorization: Bearer kmcp_…` with a token from Settings → MCP Tokens".into(),
         )
     })?;
@@ -178,10 +185,12 @@ fn bearer(header: Option<&str>) -> Result<Token, Error> {
         .unwrap_or((header, ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(Error::InvalidToken(
+            TokenRefusal::Malformed,
             "the Authorization header must be `Bearer ` followed by the token (kmcp_…)".into(),
         ));
     }
-    Token::parse(token.trim()).map_err(|e| Error::InvalidToken(e.to_string()))
+    Token::parse(token.trim())
+        .map_err(|e| Error::InvalidToken(TokenRefusal::Malformed, e.to_string()))
 }
 
 #[cfg(test)]
@@ -279,7 +288,7 @@ mod tests {
             fn any_authorization_header_is_read_or_refused_with_a_message(h in "\\PC{0,80}") {
                 match bearer(Some(&h)) {
                     Ok(token) => prop_assert!(h.contains(token.expose())),
-                    Err(e) => prop_assert!(matches!(e, Error::InvalidToken(ref m) if !m.is_empty())),
+                    Err(e) => prop_assert!(matches!(e, Error::InvalidToken(_, ref m) if !m.is_empty())),
                 }
             }
 

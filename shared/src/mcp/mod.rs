@@ -10,9 +10,11 @@
 
 pub mod auth;
 pub mod limiter;
+pub mod profiles;
 pub mod tools;
 
 use std::net::IpAddr;
+use std::time::Instant;
 
 use std::sync::Arc;
 
@@ -27,9 +29,12 @@ use serde_json::{json, Value};
 use crate::app::App;
 use crate::browser;
 use crate::error::Error;
+use crate::metrics::{self, Unit};
 use crate::model::time::Timestamp;
+use crate::store;
 use limiter::{Limiter, Quota};
-use tools::Tools;
+use profiles::Profiles;
+use tools::{ToolOutcome, Tools};
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const PARSE_ERROR: i64 = -32700;
@@ -41,6 +46,7 @@ pub struct Mcp {
     app: Arc<App>,
     service: StreamableHttpService<Tools, NeverSessionManager>,
     limiter: Limiter,
+    profiles: Arc<Profiles>,
 }
 
 impl Mcp {
@@ -56,7 +62,8 @@ impl Mcp {
             Some(hosts) => config.with_allowed_hosts(hosts),
             None => config.disable_allowed_hosts(),
         };
-        let tools = Tools::new(Arc::clone(&app));
+        let profiles = Arc::new(Profiles::new(app.config.account_cache));
+        let tools = Tools::new(Arc::clone(&app), Arc::clone(&profiles));
         // Stateless: rmcp asks for a handler per request; a clone is two Arc bumps.
         let service = StreamableHttpService::new(
             move || Ok(tools.clone()),
@@ -68,19 +75,29 @@ impl Mcp {
             app,
             service,
             limiter,
+            profiles,
         }
     }
 
     pub async fn handle(&self, req: Request) -> Result<Response<Body>, std::convert::Infallible> {
-        Ok(self.serve(req).await)
+        let started = Instant::now();
+        let sent_before = store::requests_sent();
+        let mut report = Report::default();
+        let response = self.serve(req, &mut report).await;
+        if self.app.config.emit_metrics {
+            report.emit(started, store::requests_sent().saturating_sub(sent_before));
+        }
+        Ok(response)
     }
 
-    async fn serve(&self, mut req: Request) -> Response<Body> {
+    async fn serve(&self, mut req: Request, report: &mut Report) -> Response<Body> {
         if let Some(refused) = check_route(&req) {
+            report.outcome = "bad_request";
             return refused;
         }
         // Before authentication, which records a use: a refused browser writes nothing.
         if let Err(refused) = browser::check(req.headers(), &self.app.config) {
+            report.outcome = "forbidden_origin";
             let message = format!("forbidden: {refused}");
             return rpc_error(StatusCode::FORBIDDEN, Value::Null, INVALID_REQUEST, message);
         }
@@ -91,17 +108,26 @@ impl Mcp {
             .and_then(|m| m.get("id"))
             .cloned()
             .unwrap_or(Value::Null);
+        report.read(message.as_ref().ok());
         let now = Timestamp::now();
         let (authenticated, quota, send) = match self.authenticate(&req, now).await {
             Ok(admitted) => admitted,
-            Err(e) => return refusal(&e, id),
+            Err(e) => {
+                report.outcome = metrics::outcome(&e);
+                return refusal(&e, id);
+            }
         };
+        report.token_id = Some(authenticated.caller.token_id.to_string());
         if let Some(answer) = check_message(message, id) {
+            if answer.status() != StatusCode::ACCEPTED {
+                report.outcome = "bad_request";
+            }
             return answer;
         }
 
         accept_json(req.headers_mut());
         req.extensions_mut().insert(authenticated.caller);
+        req.extensions_mut().insert(report.tool_outcome.clone());
         let (response, (), ()) = tokio::join!(
             self.service.handle(req),
             auth::record_use(&self.app.store, authenticated.record_use, now),
@@ -148,7 +174,8 @@ impl Mcp {
         let hash = auth::credential(pepper, authorization)?;
         let now_ms = i64::try_from(now.unix_millis()).unwrap_or(i64::MAX);
         self.limiter.check(&hash, now_ms)?;
-        let authenticated = auth::authenticate(&self.app.store, &hash, source_ip(req), now).await?;
+        let authenticated =
+            auth::authenticate(&self.app.store, &self.profiles, &hash, source_ip(req), now).await?;
         let (quota, send) = self
             .limiter
             .admit(&hash, &authenticated.caller.token_id, now_ms)?;
@@ -174,6 +201,77 @@ fn quota_headers(headers: &mut http::HeaderMap, quota: Quota) {
         ("ratelimit-reset", quota.reset_secs),
     ] {
         headers.insert(name, HeaderValue::from(value));
+    }
+}
+
+/// What a request did, for its one log line and its metrics.
+#[derive(Debug)]
+struct Report {
+    outcome: &'static str,
+    method: Option<String>,
+    tool: Option<String>,
+    tool_outcome: ToolOutcome,
+    token_id: Option<String>,
+}
+
+impl Default for Report {
+    fn default() -> Report {
+        Report {
+            outcome: "ok",
+            method: None,
+            tool: None,
+            tool_outcome: ToolOutcome::default(),
+            token_id: None,
+        }
+    }
+}
+
+impl Report {
+    fn read(&mut self, message: Option<&Value>) {
+        let text = |v: Option<&Value>| {
+            v.and_then(Value::as_str)
+                .map(|s| s.chars().take(64).collect())
+        };
+        self.method = text(message.and_then(|m| m.get("method")));
+        if self.method.as_deref() == Some("tools/call") {
+            self.tool = text(
+                message
+                    .and_then(|m| m.get("params"))
+                    .and_then(|p| p.get("name")),
+            );
+        }
+    }
+
+    fn emit(&self, started: Instant, dynamodb_requests: u64) {
+        let mut line = metrics::Line::new();
+        line.metrics(
+            &[("Outcome", self.outcome)],
+            &[&["Outcome"], &[]],
+            &[
+                ("Requests", 1.0, Unit::Count),
+                (
+                    "Latency",
+                    started.elapsed().as_secs_f64() * 1000.0,
+                    Unit::Milliseconds,
+                ),
+                ("DynamoDbRequests", dynamodb_requests as f64, Unit::Count),
+            ],
+        );
+        if let (Some(tool), Some(outcome)) = (&self.tool, self.tool_outcome.get()) {
+            line.metrics(
+                &[("Tool", tool), ("ToolOutcome", outcome)],
+                &[&["Tool", "ToolOutcome"]],
+                &[("ToolCalls", 1.0, Unit::Count)],
+            );
+        }
+        line.property("message", "mcp request");
+        if let Some(method) = &self.method {
+            line.property("method", method.as_str());
+        }
+        if let Some(token_id) = &self.token_id {
+            line.property("token_id", token_id.as_str());
+        }
+        line.emit(Timestamp::now().unix_millis());
     }
 }
 

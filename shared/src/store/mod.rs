@@ -30,7 +30,11 @@ pub mod seed;
 pub mod table;
 pub mod tokens;
 
-use aws_sdk_dynamodb::error::SdkError;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::{BoxError, SdkError};
 use aws_sdk_dynamodb::Client;
 
 use crate::error::Error;
@@ -44,14 +48,42 @@ pub struct Store {
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Store {
+        let counted = client.config().to_builder().interceptor(CountRequests);
         Store {
-            client,
+            client: Client::from_conf(counted.build()),
             table: table.into(),
         }
     }
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+}
+
+/// Requests sent to DynamoDB by this process, retries included: a request's metrics take
+/// the difference (a Lambda instance serves one request at a time).
+pub fn requests_sent() -> u64 {
+    REQUESTS_SENT.load(Ordering::Relaxed)
+}
+
+static REQUESTS_SENT: AtomicU64 = AtomicU64::new(0);
+
+#[derive(Debug)]
+struct CountRequests;
+
+impl Intercept for CountRequests {
+    fn name(&self) -> &'static str {
+        "CountRequests"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        REQUESTS_SENT.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 }
 

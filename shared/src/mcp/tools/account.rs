@@ -39,7 +39,8 @@ impl Tools {
     /// what it may do (its scopes) and when it expires. A good first call.
     #[tool(annotations(read_only_hint = true, open_world_hint = false))]
     async fn get_account(&self, caller: Caller) -> Result<Json<AccountView>, Error> {
-        // Read (strongly consistent) by this very request's authentication.
+        // As this request's authentication took it: read at most 30 s ago on this
+        // instance (see mcp::profiles); the balances tool reads the pool itself.
         let a = caller.profile;
         Ok(Json(AccountView {
             account_id: a.id,

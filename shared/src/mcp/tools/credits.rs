@@ -83,7 +83,10 @@ impl Tools {
             Timestamp::now(),
             Some(&via),
         );
-        allocation.await.map(Json)
+        let allocation = allocation.await;
+        // The pool changed: this instance's copy of the profile (get_account) is stale.
+        self.profiles.forget(&caller.account);
+        allocation.map(Json)
     }
 
     /// The credit ledger, newest first: purchases into the pool, allocations to customers

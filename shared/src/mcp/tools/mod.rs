@@ -11,7 +11,7 @@ mod analytics;
 mod credits;
 mod customers;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rmcp::handler::server::common::{AsRequestContext, FromContextPart};
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -25,6 +25,7 @@ use rmcp::{tool_handler, ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::json;
 
 use super::auth::Caller;
+use super::profiles::Profiles;
 use crate::app::App;
 use crate::error::Error;
 use crate::model::hashing::Pepper;
@@ -56,13 +57,16 @@ fn required_scope(tool: &Tool) -> Option<Scope> {
 #[derive(Clone)]
 pub struct Tools {
     app: Arc<App>,
+    /// The instance's account profiles: a tool that changes what they show forgets one.
+    profiles: Arc<Profiles>,
     router: Arc<ToolRouter<Tools>>,
 }
 
 impl Tools {
-    pub fn new(app: Arc<App>) -> Tools {
+    pub fn new(app: Arc<App>, profiles: Arc<Profiles>) -> Tools {
         Tools {
             app,
+            profiles,
             router: Arc::new(Self::router()),
         }
     }
@@ -144,15 +148,41 @@ impl ServerHandler for Tools {
                 None,
             ));
         }
+        let outcome = context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<ToolOutcome>())
+            .cloned()
+            .unwrap_or_default();
         let response = self
             .router
             .call(ToolCallContext::new(self, request, context))
-            .await?;
+            .await;
+        outcome.set(match &response {
+            Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => "tool_error",
+            Ok(_) => "ok",
+            Err(_) => "error",
+        });
         Ok(with_expiry_notice(
-            response,
+            response?,
             caller.expires_at,
             Timestamp::now(),
         ))
+    }
+}
+
+/// How a tool call ended (`ok`, `tool_error`, `error`), for the request's metrics: the
+/// transport puts one in the request, the tool handler fills it.
+#[derive(Debug, Clone, Default)]
+pub struct ToolOutcome(Arc<Mutex<Option<&'static str>>>);
+
+impl ToolOutcome {
+    fn set(&self, outcome: &'static str) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+    }
+
+    pub fn get(&self) -> Option<&'static str> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
