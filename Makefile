@@ -1,4 +1,4 @@
-.PHONY: dev test lint build bench soak
+.PHONY: dev test lint build bench soak smoke sam-local
 # Run the service locally: DynamoDB Local, demo accounts, the API on 127.0.0.1:3000.
 dev:
 	@bash scripts/dev.sh
@@ -18,3 +18,9 @@ bench:
 # A bounded mixed load (32 clients, 3 minutes) on the local stack, then its invariants.
 soak:
 	@bash scripts/soak.sh
+# A deployed stack checked with a real MCP client: make smoke MCP_URL=… TOKEN=… [API_URL=… [SESSION_JWT=…] | REVOKED_TOKEN=…]
+smoke:
+	@bash scripts/smoke.sh
+# DynamoDB Local and moto for `sam local` (local/sam-env.json), with the demo data; prints the sam commands.
+sam-local:
+	@bash scripts/sam-local.sh

@@ -23,4 +23,5 @@ mod properties;
 mod rate_limit;
 mod revoke;
 mod roles;
+mod sam_local;
 mod template;

@@ -124,7 +124,13 @@ fn logs_are_json_and_the_alarms_read_the_metrics_the_functions_write() {
     assert_eq!(ours, ["LeakReports", "Requests"]);
     let dashboard = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"].clone();
     let body = format!("{dashboard:?}");
-    for metric in ["Requests", "Latency", "DynamoDbRequests", "ToolCalls", "LeakReports"] {
+    for metric in [
+        "Requests",
+        "Latency",
+        "DynamoDbRequests",
+        "ToolCalls",
+        "LeakReports",
+    ] {
         assert!(body.contains(metric), "the dashboard shows {metric}");
     }
 }

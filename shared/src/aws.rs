@@ -1,13 +1,19 @@
 //! The AWS SDK configuration shared by every client: rustls with ring (no OpenSSL, no
-//! second hyper), and timeouts short enough that a dead dependency becomes a prompt 503
-//! instead of a Lambda timeout.
+//! second hyper), trusting only the roots AWS endpoints chain to, and timeouts short
+//! enough that a dead dependency becomes a prompt 503 instead of a Lambda timeout.
 
 use std::time::Duration;
 
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
-use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
+
+/// Amazon Trust Services' roots (Amazon Root CA 1–4, Starfield Services Root CA G2, from
+/// amazontrust.com/repository): every AWS endpoint's certificate chains to one of them.
+/// Loading the system's whole trust store instead (~150 certificates read and parsed) was
+/// the largest part of a cold start's init.
+const AWS_ROOTS: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
 
 /// A deployed function: region and credentials from the Lambda environment.
 pub async fn sdk_config() -> SdkConfig {
@@ -35,9 +41,17 @@ pub fn secretsmanager_at(sdk: &SdkConfig, endpoint: &str) -> aws_sdk_secretsmana
 }
 
 fn loader() -> ConfigLoader {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
+    let roots = TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(AWS_ROOTS);
+    let mut http =
+        aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring));
+    match TlsContext::builder().with_trust_store(roots).build() {
+        Ok(tls) => http = http.tls_context(tls),
+        // Not reachable with the roots above; the system store is the safe fallback.
+        Err(e) => tracing::error!(error = %e, "AWS roots not loaded; using the system's"),
+    }
+    let http = http.build_https();
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(1))
         .operation_attempt_timeout(Duration::from_secs(2))
