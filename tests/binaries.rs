@@ -391,11 +391,17 @@ async fn at_info_each_mcp_request_writes_one_line_its_valid_emf_metrics() {
     for (name, token) in calls {
         mcp.invoke(&with_token(event(name), token)).await;
     }
+    // A tool name a caller makes up never becomes a metric dimension.
+    let mut made_up = with_token(event("mcp-tools-call.json"), token);
+    let mut body: Value = serde_json::from_str(made_up["body"].as_str().unwrap()).unwrap();
+    body["params"]["name"] = "drop_all_tables_please".into();
+    made_up["body"] = body.to_string().into();
+    mcp.invoke(&made_up).await;
     let output = mcp.output();
     let lines: Vec<&str> = output.lines().skip(before).collect();
     assert_eq!(
         lines.len(),
-        calls.len(),
+        calls.len() + 1,
         "one line a request:\n{}",
         lines.join("\n")
     );
@@ -419,7 +425,9 @@ async fn at_info_each_mcp_request_writes_one_line_its_valid_emf_metrics() {
         .iter()
         .map(|l| l["Outcome"].as_str().unwrap())
         .collect();
-    assert_eq!(outcomes, ["ok", "ok", "ok", "unknown_token"]);
+    assert_eq!(outcomes, ["ok", "ok", "ok", "unknown_token", "ok"]);
+    assert_eq!(metrics[4]["Tool"], "unknown_tool", "{}", metrics[4]);
+    assert_eq!(metrics[4]["ToolOutcome"], "error");
     let call = &metrics[2];
     assert_eq!(
         (&call["Tool"], &call["ToolOutcome"], &call["ToolCalls"]),

@@ -34,9 +34,10 @@ pub fn init() {
         .from_env_lossy();
     if level <= LevelFilter::INFO {
         // rmcp logs three INFO lines for every stateless request (service initialized,
-        // input stream terminated, serve finished): at INFO a request writes one line,
-        // its metrics line, and CloudWatch bills by the byte.
-        if let Ok(quiet) = "rmcp=warn".parse() {
+        // input stream terminated, serve finished) and a WARN for every JSON-RPC error it
+        // answers (a caller's unknown tool): at INFO a request writes one line, its
+        // metrics line, and CloudWatch bills by the byte.
+        if let Ok(quiet) = "rmcp=error".parse() {
             configured = configured.add_directive(quiet);
         }
     }

@@ -148,7 +148,12 @@ pub async fn policy(app: &App, req: Request) -> Result<Response<Body>, Infallibl
                 }
                 let policy = Policy::from_json(body)?;
                 let saved = lifecycle::set_policy(&app.store, &identity, policy).await?;
-                tracing::info!(account = %identity.account, "token policy changed");
+                tracing::info!(
+                    account = %identity.account,
+                    by = %identity.user,
+                    policy = %saved.to_json(),
+                    "token policy changed"
+                );
                 saved
             } else {
                 lifecycle::policy(&app.store, &identity).await?

@@ -28,7 +28,7 @@ use serde_json::{json, Value};
 
 use crate::app::App;
 use crate::browser;
-use crate::error::Error;
+use crate::error::{Error, TokenRefusal};
 use crate::metrics::{self, Unit};
 use crate::model::time::Timestamp;
 use crate::store;
@@ -175,7 +175,24 @@ impl Mcp {
         let now_ms = i64::try_from(now.unix_millis()).unwrap_or(i64::MAX);
         self.limiter.check(&hash, now_ms)?;
         let authenticated =
-            auth::authenticate(&self.app.store, &self.profiles, &hash, source_ip(req), now).await?;
+            auth::authenticate(&self.app.store, &self.profiles, &hash, source_ip(req), now)
+                .await
+                .inspect_err(|e| {
+                    // A real token refused after its read: each retry would cost a read.
+                    if matches!(
+                        e,
+                        Error::AddressNotAllowed(_)
+                            | Error::ApiAccessDisabled
+                            | Error::InvalidToken(
+                                TokenRefusal::Revoked
+                                    | TokenRefusal::Leaked
+                                    | TokenRefusal::Expired,
+                                _
+                            )
+                    ) {
+                        self.limiter.count_refused(&hash, now_ms);
+                    }
+                })?;
         let (quota, send) = self
             .limiter
             .admit(&hash, &authenticated.caller.token_id, now_ms)?;
@@ -208,8 +225,8 @@ fn quota_headers(headers: &mut http::HeaderMap, quota: Quota) {
 #[derive(Debug)]
 struct Report {
     outcome: &'static str,
+    /// As the caller wrote it (a log field, never a dimension).
     method: Option<String>,
-    tool: Option<String>,
     tool_outcome: ToolOutcome,
     token_id: Option<String>,
 }
@@ -219,7 +236,6 @@ impl Default for Report {
         Report {
             outcome: "ok",
             method: None,
-            tool: None,
             tool_outcome: ToolOutcome::default(),
             token_id: None,
         }
@@ -228,18 +244,10 @@ impl Default for Report {
 
 impl Report {
     fn read(&mut self, message: Option<&Value>) {
-        let text = |v: Option<&Value>| {
-            v.and_then(Value::as_str)
-                .map(|s| s.chars().take(64).collect())
-        };
-        self.method = text(message.and_then(|m| m.get("method")));
-        if self.method.as_deref() == Some("tools/call") {
-            self.tool = text(
-                message
-                    .and_then(|m| m.get("params"))
-                    .and_then(|p| p.get("name")),
-            );
-        }
+        self.method = message
+            .and_then(|m| m.get("method"))
+            .and_then(Value::as_str)
+            .map(|s| s.chars().take(64).collect());
     }
 
     fn emit(&self, started: Instant, dynamodb_requests: u64) {
@@ -257,9 +265,9 @@ impl Report {
                 ("DynamoDbRequests", dynamodb_requests as f64, Unit::Count),
             ],
         );
-        if let (Some(tool), Some(outcome)) = (&self.tool, self.tool_outcome.get()) {
+        if let Some((tool, outcome)) = self.tool_outcome.get() {
             line.metrics(
-                &[("Tool", tool), ("ToolOutcome", outcome)],
+                &[("Tool", &tool), ("ToolOutcome", outcome)],
                 &[&["Tool", "ToolOutcome"]],
                 &[("ToolCalls", 1.0, Unit::Count)],
             );

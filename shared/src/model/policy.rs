@@ -131,8 +131,8 @@ impl Policy {
 
     /// When a token made at `created_at` stops working under this policy, if it does.
     pub fn lifetime_end(&self, created_at: Timestamp) -> Option<Timestamp> {
-        self.max_lifetime_days
-            .and_then(|days| created_at.checked_add(time::Duration::days(days)))
+        let days = self.max_lifetime_days?;
+        created_at.checked_add(time::Duration::seconds(days.checked_mul(86_400)?))
     }
 
     /// What a token with `scopes` may do now: never more than the policy allows today.
@@ -219,6 +219,14 @@ mod tests {
             Some(30 * 86_400)
         );
         assert_eq!(Policy::default().lifetime_end(made), None);
+        // Whatever a stored item says, never a panic.
+        for days in [i64::MAX, i64::MIN, 1_000_000_000_000_000] {
+            let odd = Policy {
+                max_lifetime_days: Some(days),
+                ..Policy::default()
+            };
+            assert_eq!(odd.lifetime_end(made), None, "{days}");
+        }
     }
 
     #[test]

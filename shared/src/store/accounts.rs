@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::model::account::Account;
 use crate::model::ids::AccountId;
 use crate::model::policy::Policy;
-use crate::model::scope::Scopes;
+use crate::model::tokens::MAX_EXPIRY_DAYS;
 
 impl Store {
     /// The profile, strongly consistent: a change of plan applies to the next call.
@@ -70,14 +70,25 @@ pub(super) fn policy_value(policy: &Policy) -> AttributeValue {
     ]))
 }
 
-/// A stored policy that does not read back whole is corrupt: guessing could loosen it.
+/// A stored policy that does not read back whole is corrupt: guessing could loosen it. A
+/// scope name this version does not know (one retired since) is left out: that narrows.
 fn policy_from_value(value: &AttributeValue) -> Option<Policy> {
     let map: &Item = value.as_m().ok()?;
     let max_lifetime_days = match map.get("max_lifetime_days")? {
         AttributeValue::Null(_) => None,
-        days => Some(days.as_n().ok()?.parse().ok()?),
+        days => Some(
+            days.as_n()
+                .ok()?
+                .parse::<i64>()
+                .ok()
+                .filter(|d| (1..=MAX_EXPIRY_DAYS).contains(d))?,
+        ),
     };
-    let allowed_scopes = Scopes::parse(map.strings("allowed_scopes")).ok()?;
+    let allowed_scopes = map
+        .strings("allowed_scopes")
+        .iter()
+        .filter_map(|name| name.parse().ok())
+        .collect();
     Some(Policy {
         max_lifetime_days,
         allowed_scopes,

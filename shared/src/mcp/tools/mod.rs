@@ -154,15 +154,23 @@ impl ServerHandler for Tools {
             .and_then(|parts| parts.extensions.get::<ToolOutcome>())
             .cloned()
             .unwrap_or_default();
+        // A metric dimension: only the names of real tools, never what a caller made up.
+        let tool = match self.router.get(&request.name) {
+            Some(_) => request.name.to_string(),
+            None => "unknown_tool".to_owned(),
+        };
         let response = self
             .router
             .call(ToolCallContext::new(self, request, context))
             .await;
-        outcome.set(match &response {
-            Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => "tool_error",
-            Ok(_) => "ok",
-            Err(_) => "error",
-        });
+        outcome.set(
+            tool,
+            match &response {
+                Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => "tool_error",
+                Ok(_) => "ok",
+                Err(_) => "error",
+            },
+        );
         Ok(with_expiry_notice(
             response?,
             caller.expires_at,
@@ -171,18 +179,18 @@ impl ServerHandler for Tools {
     }
 }
 
-/// How a tool call ended (`ok`, `tool_error`, `error`), for the request's metrics: the
-/// transport puts one in the request, the tool handler fills it.
+/// Which tool a call ran and how it ended (`ok`, `tool_error`, `error`), for the
+/// request's metrics: the transport puts one in the request, the tool handler fills it.
 #[derive(Debug, Clone, Default)]
-pub struct ToolOutcome(Arc<Mutex<Option<&'static str>>>);
+pub struct ToolOutcome(Arc<Mutex<Option<(String, &'static str)>>>);
 
 impl ToolOutcome {
-    fn set(&self, outcome: &'static str) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+    fn set(&self, tool: String, outcome: &'static str) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((tool, outcome));
     }
 
-    pub fn get(&self) -> Option<&'static str> {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    pub fn get(&self) -> Option<(String, &'static str)> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
