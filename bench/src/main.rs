@@ -56,6 +56,8 @@ async fn main() -> Result<(), knotie_local::BoxError> {
 
     let results = report(&bench, floor, &cold, &warm, &requests);
     let out = std::env::var("OUT_DIR").unwrap_or_else(|_| "bench".into());
+    // Minutes of measuring must not be lost to a directory that is not there yet.
+    std::fs::create_dir_all(&out)?;
     std::fs::write(
         format!("{out}/results.json"),
         serde_json::to_string_pretty(&results)? + "\n",
