@@ -121,7 +121,7 @@ fn logs_are_json_and_the_alarms_read_the_metrics_the_functions_write() {
     }
     ours.sort();
     ours.dedup();
-    assert_eq!(ours, ["LeakReports", "Requests"]);
+    assert_eq!(ours, ["LeakedTokens", "Requests"]);
     let dashboard = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"].clone();
     let body = format!("{dashboard:?}");
     for metric in [

@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | `Requests`, `Latency` (ms), `DynamoDbRequests` | `Outcome`; none | every MCP request |
 //! | `ToolCalls` | `Tool`, `ToolOutcome` | every MCP `tools/call` |
-//! | `LeakReports`, `LeakedTokens` (GitHub's: the live ones found; a holder's: those named) | `Source` (`github`, `holder`); none | every leak report |
+//! | `LeakReports`, `LeakedTokens` (the live tokens a report named, now revoked) | `Source` (`github`, `holder`); none | every leak report |
 //!
 //! `Outcome` is `ok`, or why a request was refused: `missing_token`, `malformed_token`,
 //! `unknown_token`, `revoked_token`, `leaked_token`, `expired_token`,

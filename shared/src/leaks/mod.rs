@@ -97,8 +97,10 @@ impl Leaks {
         let result = async {
             let credentials = leaks::parse_credentials(bounded(&req, MAX_HOLDER_BYTES)?)?;
             let pepper = self.app.pepper.get().await?;
-            leaks::holder_report(&self.app.store, pepper, &credentials, Timestamp::now()).await?;
-            self.count_report("holder", credentials.len());
+            let live =
+                leaks::holder_report(&self.app.store, pepper, &credentials, Timestamp::now())
+                    .await?;
+            self.count_report("holder", live);
             let message = "thank you: any of these tokens that still worked no longer does";
             Ok((StatusCode::ACCEPTED, Some(json!({ "message": message }))))
         }
@@ -109,8 +111,8 @@ impl Leaks {
 }
 
 impl Leaks {
-    /// A leak report's metrics (`LeakReports`, and the tokens it named that were live), for
-    /// the alarm that tells operators someone's tokens are out in public.
+    /// A leak report's metrics (`LeakReports`, and `LeakedTokens`: the live tokens it
+    /// named, now revoked), for the alarm that tells operators someone's tokens are out.
     fn count_report(&self, source: &str, live: usize) {
         if !self.app.config.emit_metrics {
             return;

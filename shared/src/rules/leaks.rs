@@ -145,13 +145,14 @@ pub fn parse_credentials(body: &[u8]) -> Result<Vec<String>, Error> {
 }
 
 /// Revokes each live token of ours among `credentials` (reason `reported_by_holder`);
-/// says nothing of which were ours.
+/// says nothing to the reporter of which were ours, and returns how many were live (for
+/// the operators' metrics).
 pub async fn holder_report(
     store: &Store,
     pepper: &Pepper,
     credentials: &[String],
     now: Timestamp,
-) -> Result<(), Error> {
+) -> Result<usize, Error> {
     let hashes: Vec<TokenHash> = credentials
         .iter()
         .filter_map(|c| Token::parse(c.trim()).ok())
@@ -164,11 +165,13 @@ pub async fn holder_report(
         url: None,
         source: None,
     };
+    let found = grants.values().filter(|g| g.is_live(now)).count();
     let revocations = grants
         .into_values()
         .map(|g| (g, reported.clone()))
         .collect();
-    revoke_live(store, revocations, now).await
+    revoke_live(store, revocations, now).await?;
+    Ok(found)
 }
 
 /// Our tokens among the hashes, by hash.
