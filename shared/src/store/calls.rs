@@ -2,7 +2,9 @@
 //! (`USAGE#<account>`, one per agent and day). Both partitions grow with traffic; the
 //! account's own partition does not.
 
-use super::item::{n, s, time, Item, ItemExt};
+#[cfg(feature = "seed")]
+use super::item::{n, s, time};
+use super::item::{Item, ItemExt};
 use super::{keys, Store};
 use crate::error::Error;
 use crate::model::calls::{format_date, Call, DateRange, Outcome, Rollup};
