@@ -188,12 +188,7 @@ impl Limiter {
         now_ms: i64,
     ) -> Result<(Quota, Option<Send>), Error> {
         let mut tokens = self.tokens();
-        if !tokens.contains_key(hash) && tokens.len() >= MAX_TRACKED {
-            forget_idlest(&mut tokens);
-        }
-        let entry = tokens.entry(hash.clone()).or_default();
-        entry.roll(minute_of(now_ms));
-        entry.last_seen_ms = now_ms;
+        let entry = seen(&mut tokens, hash, now_ms);
         self.refuse_if_over(entry, now_ms)?;
         entry.pending.cur = entry.pending.cur.saturating_add(1);
         let estimate = entry.estimate(now_ms);
@@ -224,12 +219,7 @@ impl Limiter {
     /// trying is soon refused before the read, at no DynamoDB request.
     pub fn count_refused(&self, hash: &TokenHash, now_ms: i64) {
         let mut tokens = self.tokens();
-        if !tokens.contains_key(hash) && tokens.len() >= MAX_TRACKED {
-            forget_idlest(&mut tokens);
-        }
-        let entry = tokens.entry(hash.clone()).or_default();
-        entry.roll(minute_of(now_ms));
-        entry.last_seen_ms = now_ms;
+        let entry = seen(&mut tokens, hash, now_ms);
         entry.pending.cur = entry.pending.cur.saturating_add(1);
     }
 
@@ -321,6 +311,22 @@ fn wait_ms(known: Counts, elapsed_ms: i64, room: f64) -> i64 {
 
 fn secs_ceil(ms: i64) -> u64 {
     u64::try_from(ms.saturating_add(999).div_euclid(1000)).unwrap_or(0)
+}
+
+/// The token's entry, made if it is new (forgetting the idlest one when full), moved on to
+/// the minute of `now_ms`.
+fn seen<'a>(
+    tokens: &'a mut HashMap<TokenHash, Entry>,
+    hash: &TokenHash,
+    now_ms: i64,
+) -> &'a mut Entry {
+    if !tokens.contains_key(hash) && tokens.len() >= MAX_TRACKED {
+        forget_idlest(tokens);
+    }
+    let entry = tokens.entry(hash.clone()).or_default();
+    entry.roll(minute_of(now_ms));
+    entry.last_seen_ms = now_ms;
+    entry
 }
 
 fn forget_idlest(tokens: &mut HashMap<TokenHash, Entry>) {
