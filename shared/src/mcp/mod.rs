@@ -14,9 +14,8 @@ pub mod profiles;
 pub mod tools;
 
 use std::net::IpAddr;
-use std::time::Instant;
-
 use std::sync::Arc;
+use std::time::Instant;
 
 use http::{header, HeaderValue, Method, StatusCode};
 use http_body_util::BodyExt;

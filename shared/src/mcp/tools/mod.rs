@@ -148,12 +148,7 @@ impl ServerHandler for Tools {
                 None,
             ));
         }
-        let outcome = context
-            .extensions
-            .get::<http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<ToolOutcome>())
-            .cloned()
-            .unwrap_or_default();
+        let outcome = from_transport::<ToolOutcome>(&context).unwrap_or_default();
         // A metric dimension: only the names of real tools, never what a caller made up.
         let tool = match self.router.get(&request.name) {
             Some(_) => request.name.to_string(),
@@ -231,12 +226,20 @@ fn with_expiry_notice(
 }
 
 fn caller_of(context: &RequestContext<RoleServer>) -> Result<Caller, McpError> {
+    from_transport::<Caller>(context)
+        .ok_or_else(|| McpError::internal_error("the request was not authenticated", None))
+}
+
+/// What the transport layer put in the HTTP request for the tools (the caller, the slot
+/// for the call's outcome).
+fn from_transport<T: Clone + Send + Sync + 'static>(
+    context: &RequestContext<RoleServer>,
+) -> Option<T> {
     context
         .extensions
         .get::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Caller>())
+        .and_then(|parts| parts.extensions.get::<T>())
         .cloned()
-        .ok_or_else(|| McpError::internal_error("the request was not authenticated", None))
 }
 
 /// Lets a tool take the authenticated `Caller` as an argument.
