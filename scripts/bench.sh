@@ -5,6 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 
 ensure_dynamodb_local
+ensure_moto
 ensure_npm
 if [ ! -d "$ROOT/bench/peers/node/node_modules/@modelcontextprotocol" ]; then
   say "installing the Node.js peer (npm ci)"
@@ -18,11 +19,13 @@ else
   profile=release; dir=release
   export OUT_DIR="${OUT_DIR:-$ROOT/bench}"
 fi
-say "building the Rust server and the harness ($profile)"
-cargo build --quiet --profile "$profile" -p knotie-bench
+say "building the mcp bootstrap, the Rust server and the harness ($profile)"
+cargo build --quiet --profile "$profile" -p knotie-bench -p mcp
 
 DYNAMODB_PORT="$(free_port)"; start_dynamodb_local "$DYNAMODB_PORT"
+MOTO_PORT="$(free_port)"; start_moto "$MOTO_PORT"
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$DYNAMODB_PORT" TABLE_NAME="knotie-bench"
+export SECRETS_ENDPOINT="http://127.0.0.1:$MOTO_PORT" MCP_BOOTSTRAP="$ROOT/target/$dir/mcp"
 export RUST_SERVER="$ROOT/target/$dir/knotie-bench-server" NODE_PEER="$ROOT/bench/peers/node/server.mjs"
 say "measuring (results in $OUT_DIR)"
 "$ROOT/target/$dir/knotie-bench"

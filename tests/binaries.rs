@@ -162,10 +162,6 @@ async fn each_binary_answers_its_sample_events_under_the_runtime_api() {
             .contains("revoked"),
         "{refused}"
     );
-
-    for f in [&generate, &list, &revoke, &mcp] {
-        eprintln!("cold init under the emulator: {:?}", f.init_time().await);
-    }
 }
 
 /// Everything a secret could be logged as: the token whole and without its prefix, the
@@ -344,28 +340,6 @@ async fn a_function_without_its_configuration_exits_saying_what_is_missing() {
     assert!(stderr.contains("TABLE_NAME"), "{stderr}");
 }
 
-/// A measurement, not a check (so it is ignored by default): each binary's cold init under
-/// the emulator — exec to its first poll for an event — median of 10. Run it on release
-/// builds: `cargo build --release --bins` then
-/// `KNOTIE_BIN_DIR=$PWD/target/release bash scripts/test.sh cold_init -- --ignored --nocapture`.
-#[tokio::test]
-#[ignore]
-async fn cold_init_median_of_ten() {
-    let d = deployment().await;
-    for name in ["generate", "list", "revoke", "mcp"] {
-        let mut times = Vec::new();
-        for _ in 0..10 {
-            let function = Function::start(name, &d.env).await;
-            times.push(function.init_time().await);
-        }
-        times.sort();
-        eprintln!(
-            "{name}: cold init median {:?} (min {:?}, max {:?})",
-            times[5], times[0], times[9]
-        );
-    }
-}
-
 #[tokio::test]
 async fn at_info_each_mcp_request_writes_one_line_its_valid_emf_metrics() {
     let d = deployment().await;
@@ -397,6 +371,8 @@ async fn at_info_each_mcp_request_writes_one_line_its_valid_emf_metrics() {
     body["params"]["name"] = "drop_all_tables_please".into();
     made_up["body"] = body.to_string().into();
     mcp.invoke(&made_up).await;
+    // Each line is written after its answer is posted, before the next event is asked for.
+    mcp.idle().await;
     let output = mcp.output();
     let lines: Vec<&str> = output.lines().skip(before).collect();
     assert_eq!(

@@ -1,6 +1,7 @@
 //! The measurements: servers as child processes, a keep-alive HTTP client, CPU and RSS
 //! from `/proc`, and a counting proxy in front of DynamoDB Local.
 
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,10 +15,16 @@ use knotie::model::account::{Account, Identity};
 use knotie::model::ids::AccountId;
 use knotie::model::tokens::NewToken;
 use knotie::rules::lifecycle;
+use knotie_local::emulator::{Function, Outcome};
 use knotie_local::{BoxError, Local, DEV_PEPPER};
 use serde_json::{json, Value};
 
 const CALL: &str = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_account","arguments":{}}}"#;
+/// The function URL event the bootstrap is given: the project's sample, carrying `CALL`.
+const EVENT: &str = include_str!("../../events/mcp-tools-call.json");
+/// The bootstrap's pepper, in moto's Secrets Manager: the local server's, so one token
+/// serves both.
+const PEPPER_SECRET: &str = "knotie-bench-pepper";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -27,6 +34,10 @@ pub enum Kind {
 
 impl Kind {
     pub const BOTH: [Kind; 2] = [Kind::Rust, Kind::Node];
+}
+
+fn required(name: &str) -> Result<String, BoxError> {
+    std::env::var(name).map_err(|_| format!("{name} must be set (scripts/bench.sh sets it)").into())
 }
 
 pub fn percentile(samples: &[Duration], p: usize) -> Duration {
@@ -66,6 +77,12 @@ type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
 pub struct Bench {
     dynamodb: String,
+    /// moto's Secrets Manager.
+    secrets: String,
+    /// The `mcp` Lambda bootstrap.
+    bootstrap: PathBuf,
+    /// `EVENT` with the bench's token.
+    event: Value,
     table: String,
     token: String,
     client: HttpClient,
@@ -123,7 +140,30 @@ impl Bench {
         .token;
         let hash = pepper.hash(&token);
         let sdk = knotie::aws::local_sdk_config().await;
+        let secrets = required("SECRETS_ENDPOINT")?;
+        let secrets_client = knotie::aws::secretsmanager_at(&sdk, &secrets);
+        let created = secrets_client
+            .create_secret()
+            .name(PEPPER_SECRET)
+            .secret_string(DEV_PEPPER)
+            .send()
+            .await;
+        if created.is_err() {
+            // Already there from an earlier run against the same moto.
+            secrets_client
+                .put_secret_value()
+                .secret_id(PEPPER_SECRET)
+                .secret_string(DEV_PEPPER)
+                .send()
+                .await?;
+        }
+        let mut event: Value = serde_json::from_str(EVENT)?;
+        event["headers"]["authorization"] = format!("Bearer {}", token.expose()).into();
+        event["body"] = CALL.into();
         Ok(Bench {
+            secrets,
+            bootstrap: required("MCP_BOOTSTRAP")?.into(),
+            event,
             store_client: knotie::aws::dynamodb_at(&sdk, &local.dynamodb),
             hash_key: (format!("TOKENHASH#{}", hash.as_str()), "TOKENHASH".into()),
             token: token.expose().to_owned(),
@@ -205,6 +245,17 @@ impl Bench {
         Server { child, port }
     }
 
+    /// What the deployed `mcp` function is given (`template.yaml`), pointed at loopback.
+    fn bootstrap_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("TABLE_NAME", self.table.clone()),
+            ("PEPPER_SECRET_ID", PEPPER_SECRET.into()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", self.dynamodb.clone()),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", self.secrets.clone()),
+            ("MCP_RATE_LIMIT_PER_MINUTE", "1000000000".into()),
+        ]
+    }
+
     /// One authenticated tools/call get_account; its latency if it succeeded.
     async fn call(&self, port: u16) -> Result<Duration, BoxError> {
         let request = http::Request::post(format!("http://127.0.0.1:{port}/mcp"))
@@ -225,13 +276,31 @@ impl Bench {
         Ok(elapsed)
     }
 
-    /// From exec to the first successful authenticated tools/call.
-    pub async fn cold_start(&self, kind: Kind) -> Result<Duration, BoxError> {
+    /// From exec to the first successful authenticated tools/call: for Rust, the `mcp`
+    /// bootstrap as deployed, under the Runtime API emulator with the call already
+    /// waiting, its pepper read from Secrets Manager (moto); for Node, its HTTP server.
+    /// Also the Rust bootstrap's init alone (exec → first poll for an event).
+    pub async fn cold_start(&self, kind: Kind) -> Result<(Duration, Option<Duration>), BoxError> {
+        if kind == Kind::Rust {
+            let cold =
+                Function::cold_start(&self.bootstrap, &self.bootstrap_env(), &self.event).await?;
+            let answer = match &cold.outcome {
+                Outcome::Response(response) => response,
+                other => return Err(format!("the bootstrap failed: {other:?}").into()),
+            };
+            let body: Value = serde_json::from_str(answer["body"].as_str().unwrap_or(""))?;
+            if answer["statusCode"] != 200
+                || body["result"]["structuredContent"]["name"] != "Bench Agency"
+            {
+                return Err(format!("unexpected answer: {answer}").into());
+            }
+            return Ok((cold.answered, Some(cold.init)));
+        }
         let exec = Instant::now();
         let server = self.start(kind, &self.dynamodb);
         loop {
             match self.call(server.port).await {
-                Ok(_) => return Ok(exec.elapsed()),
+                Ok(_) => return Ok((exec.elapsed(), None)),
                 Err(_) if exec.elapsed() < Duration::from_secs(30) => {
                     tokio::time::sleep(Duration::from_millis(1)).await
                 }

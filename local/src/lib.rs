@@ -1,6 +1,7 @@
 //! The local stack behind `make dev`: the deployed routes on localhost over the same
 //! handler functions, against DynamoDB Local, with demo data.
 
+pub mod emulator;
 pub mod gateway;
 pub mod proxy;
 pub mod seed;
