@@ -1,6 +1,8 @@
 //! What a function holds from cold start to shutdown: configuration, the store and the
 //! pepper, built once and borrowed by every request.
 
+use std::sync::Arc;
+
 use crate::config::Config;
 use crate::error::BoxError;
 use crate::secrets::PepperSource;
@@ -18,18 +20,33 @@ impl App {
     /// Secrets Manager when the function is given one (`PEPPER_SECRET_ID`) — revoke needs
     /// none, so it gets neither the variable nor the permission.
     pub async fn from_env() -> Result<App, BoxError> {
+        let app = App::unloaded().await?;
+        app.pepper.preload().await;
+        Ok(app)
+    }
+
+    /// [`App::from_env`], and what the function serves built from it (`build`) on another
+    /// thread while the pepper is on its way: that round trip is the longest step of a
+    /// cold start, and the CPU work of `build` (the MCP tools' schemas) fits inside it.
+    pub async fn start<T: Send + 'static>(
+        build: impl FnOnce(Arc<App>) -> T + Send + 'static,
+    ) -> Result<T, BoxError> {
+        let app = Arc::new(App::unloaded().await?);
+        let built = tokio::task::spawn_blocking({
+            let app = Arc::clone(&app);
+            move || build(app)
+        });
+        app.pepper.preload().await;
+        Ok(built.await?)
+    }
+
+    async fn unloaded() -> Result<App, BoxError> {
         let config = Config::from_env()?;
         let sdk = crate::aws::sdk_config().await;
         let pepper = match &config.pepper_secret_id {
             Some(id) => {
                 let client = aws_sdk_secretsmanager::Client::new(&sdk);
-                // Loaded during init, where the time is cheapest; a failure is retried by
-                // the first request, which answers 503 if it fails again.
-                let pepper = PepperSource::secrets_manager(client, id.clone());
-                if let Err(e) = pepper.get().await {
-                    tracing::error!(error = %e, "pepper not loaded at cold start");
-                }
-                pepper
+                PepperSource::secrets_manager(client, id.clone())
             }
             None => PepperSource::None,
         };

@@ -38,6 +38,16 @@ impl PepperSource {
         }
     }
 
+    /// Loads the pepper during init, where the time is cheapest. A failure is logged and
+    /// retried by the first request, which answers 503 if it fails again.
+    pub async fn preload(&self) {
+        if matches!(self, PepperSource::SecretsManager { .. }) {
+            if let Err(e) = self.get().await {
+                tracing::error!(error = %e, "pepper not loaded at cold start");
+            }
+        }
+    }
+
     pub async fn get(&self) -> Result<&Pepper, Error> {
         match self {
             PepperSource::None => Err(Error::Internal(

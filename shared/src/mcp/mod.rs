@@ -7,15 +7,20 @@
 //! checked on every request ([`auth`]) before any tool runs, each token's rate limit
 //! ([`limiter`]), a 1 MiB body limit, JSON-RPC error bodies for malformed input (rmcp
 //! answers those in plain text), and 202 for responses a client posts.
+//!
+//! A request's writes that its caller does not need — the token's last use, the shared
+//! rate counts — and its log line are [`Bookkeeping`], done once the answer is out: on
+//! Lambda after the answer is posted ([`lambda`]).
 
 pub mod auth;
+pub mod lambda;
 pub mod limiter;
 pub mod profiles;
 pub mod tools;
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use http::{header, HeaderValue, Method, StatusCode};
 use http_body_util::BodyExt;
@@ -30,6 +35,7 @@ use crate::browser;
 use crate::error::{Error, TokenRefusal};
 use crate::metrics::{self, Unit};
 use crate::model::time::Timestamp;
+use crate::model::tokens::Grant;
 use crate::store;
 use limiter::{Limiter, Quota};
 use profiles::Profiles;
@@ -44,7 +50,7 @@ const INVALID_PARAMS: i64 = -32602;
 pub struct Mcp {
     app: Arc<App>,
     service: StreamableHttpService<Tools, NeverSessionManager>,
-    limiter: Limiter,
+    limiter: Arc<Limiter>,
     profiles: Arc<Profiles>,
 }
 
@@ -69,7 +75,7 @@ impl Mcp {
             Arc::new(NeverSessionManager::default()),
             config,
         );
-        let limiter = Limiter::new(app.config.rate_limit_per_minute);
+        let limiter = Arc::new(Limiter::new(app.config.rate_limit_per_minute));
         Mcp {
             app,
             service,
@@ -78,18 +84,31 @@ impl Mcp {
         }
     }
 
+    /// Answers one request and does its bookkeeping.
     pub async fn handle(&self, req: Request) -> Result<Response<Body>, std::convert::Infallible> {
-        let started = Instant::now();
-        let sent_before = store::requests_sent();
-        let mut report = Report::default();
-        let response = self.serve(req, &mut report).await;
-        if self.app.config.emit_metrics {
-            report.emit(started, store::requests_sent().saturating_sub(sent_before));
-        }
+        let (response, bookkeeping) = self.answer(req).await;
+        bookkeeping.run().await;
         Ok(response)
     }
 
-    async fn serve(&self, mut req: Request, report: &mut Report) -> Response<Body> {
+    /// Answers one request, and gives back what is left to do once the answer is out.
+    pub async fn answer(&self, req: Request) -> (Response<Body>, Bookkeeping) {
+        let mut bookkeeping = Bookkeeping {
+            app: Arc::clone(&self.app),
+            limiter: Arc::clone(&self.limiter),
+            started: Instant::now(),
+            latency: Duration::ZERO,
+            sent_before: store::requests_sent(),
+            report: Report::default(),
+            writes: None,
+        };
+        let response = self.serve(req, &mut bookkeeping).await;
+        bookkeeping.latency = bookkeeping.started.elapsed();
+        (response, bookkeeping)
+    }
+
+    async fn serve(&self, mut req: Request, after: &mut Bookkeeping) -> Response<Body> {
+        let report = &mut after.report;
         if let Some(refused) = check_route(&req) {
             report.outcome = "bad_request";
             return refused;
@@ -127,12 +146,12 @@ impl Mcp {
         accept_json(req.headers_mut());
         req.extensions_mut().insert(authenticated.caller);
         req.extensions_mut().insert(report.tool_outcome.clone());
-        let (response, (), ()) = tokio::join!(
-            self.service.handle(req),
-            auth::record_use(&self.app.store, authenticated.record_use, now),
-            self.limiter.send(&self.app.store, send, now.unix()),
-        );
-        let (parts, body) = response.into_parts();
+        after.writes = Some(Writes {
+            record_use: authenticated.record_use,
+            send,
+            now,
+        });
+        let (parts, body) = self.service.handle(req).await.into_parts();
         let bytes = body
             .collect()
             .await
@@ -220,6 +239,44 @@ fn quota_headers(headers: &mut http::HeaderMap, quota: Quota) {
     }
 }
 
+/// What a request leaves to do once it is answered: record the token's use and share its
+/// rate counts (writes whose failure is logged, never the caller's problem), then write
+/// its one log line with its metrics.
+#[must_use = "a request's bookkeeping must be run"]
+pub struct Bookkeeping {
+    app: Arc<App>,
+    limiter: Arc<Limiter>,
+    started: Instant,
+    /// Until the answer was ready.
+    latency: Duration,
+    sent_before: u64,
+    report: Report,
+    writes: Option<Writes>,
+}
+
+/// The writes of an admitted request.
+struct Writes {
+    record_use: Option<Grant>,
+    send: Option<limiter::Send>,
+    now: Timestamp,
+}
+
+impl Bookkeeping {
+    pub async fn run(self) {
+        if let Some(writes) = self.writes {
+            tokio::join!(
+                auth::record_use(&self.app.store, writes.record_use, writes.now),
+                self.limiter
+                    .send(&self.app.store, writes.send, writes.now.unix()),
+            );
+        }
+        if self.app.config.emit_metrics {
+            let requests = store::requests_sent().saturating_sub(self.sent_before);
+            self.report.emit(self.latency, requests);
+        }
+    }
+}
+
 /// What a request did, for its one log line and its metrics.
 #[derive(Debug)]
 struct Report {
@@ -249,7 +306,7 @@ impl Report {
             .map(|s| s.chars().take(64).collect());
     }
 
-    fn emit(&self, started: Instant, dynamodb_requests: u64) {
+    fn emit(&self, latency: Duration, dynamodb_requests: u64) {
         let mut line = metrics::Line::new();
         line.metrics(
             &[("Outcome", self.outcome)],
@@ -258,7 +315,7 @@ impl Report {
                 ("Requests", 1.0, Unit::Count),
                 (
                     "Latency",
-                    started.elapsed().as_secs_f64() * 1000.0,
+                    latency.as_secs_f64() * 1000.0,
                     Unit::Milliseconds,
                 ),
                 ("DynamoDbRequests", dynamodb_requests as f64, Unit::Count),
