@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use knotie_bench::measure::{percentile, Bench, Kind, Sample};
+use knotie_bench::measure::{percentile, Bench, Kind, PepperFrom, Sample};
 
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -38,14 +38,15 @@ async fn main() -> Result<(), knotie_local::BoxError> {
         .await?;
 
     eprintln!("cold starts: {cold_starts} of each, alternating");
-    let mut cold = [Vec::new(), Vec::new()];
-    let mut init = Vec::new();
+    let mut cold = Cold::default();
     for _ in 0..cold_starts {
-        for kind in Kind::BOTH {
-            let (answered, bootstrap_init) = bench.cold_start(kind).await?;
-            cold[kind as usize].push(answered);
-            init.extend(bootstrap_init);
-        }
+        let (answered, init) = bench.cold_start_rust().await?;
+        cold.rust.push(answered);
+        cold.rust_init.push(init);
+        cold.node
+            .push(bench.cold_start_node(PepperFrom::SecretsManager).await?);
+        cold.node_pepper_in_env
+            .push(bench.cold_start_node(PepperFrom::Env).await?);
     }
 
     eprintln!(
@@ -59,7 +60,7 @@ async fn main() -> Result<(), knotie_local::BoxError> {
         requests.push(bench.count_requests(kind, 100).await?);
     }
 
-    let results = report(&bench, floor, &cold, &init, &warm, &requests);
+    let results = report(&bench, floor, &cold, &warm, &requests);
     let out = std::env::var("OUT_DIR").unwrap_or_else(|_| "bench".into());
     // Minutes of measuring must not be lost to a directory that is not there yet.
     std::fs::create_dir_all(&out)?;
@@ -73,6 +74,18 @@ async fn main() -> Result<(), knotie_local::BoxError> {
     Ok(())
 }
 
+/// Cold starts, each from exec to its first answer (and the Rust bootstrap's init).
+#[derive(Default)]
+struct Cold {
+    rust: Vec<Duration>,
+    rust_init: Vec<Duration>,
+    /// Its pepper from Secrets Manager, as the Rust bootstrap: the comparison.
+    node: Vec<Duration>,
+    /// Its pepper in its environment: what the peer skips that a deployed function
+    /// cannot.
+    node_pepper_in_env: Vec<Duration>,
+}
+
 fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e5).round() / 100.0
 }
@@ -80,8 +93,7 @@ fn ms(d: Duration) -> f64 {
 fn report(
     bench: &Bench,
     floor: Vec<Duration>,
-    cold: &[Vec<Duration>; 2],
-    init: &[Duration],
+    cold: &Cold,
     warm: &[Sample],
     requests: &[Value],
 ) -> Value {
@@ -95,7 +107,6 @@ fn report(
         let c1 = by(kind, 1);
         let c16 = by(kind, 16);
         json!({
-            "cold_start_ms": { "median": ms(percentile(&cold[kind as usize], 50)), "p90": ms(percentile(&cold[kind as usize], 90)), "n": cold[kind as usize].len() },
             "c1": { "p50_ms": ms(c1.p(50)), "p99_ms": ms(c1.p(99)), "rps": c1.rps() },
             "c16": { "p50_ms": ms(c16.p(50)), "p99_ms": ms(c16.p(99)), "rps": c16.rps() },
             "cpu_us_per_call": ((c1.cpu_us_per_call() + c16.cpu_us_per_call()) / 2.0).round(),
@@ -104,8 +115,12 @@ fn report(
             "dynamodb_requests_per_call": requests[kind as usize],
         })
     };
-    let (mut rust, node) = (side(Kind::Rust), side(Kind::Node));
-    rust["cold_start_ms"]["init_median"] = ms(percentile(init, 50)).into();
+    let cold_ms = |times: &[Duration]| json!({ "median": ms(percentile(times, 50)), "p90": ms(percentile(times, 90)), "n": times.len() });
+    let (mut rust, mut node) = (side(Kind::Rust), side(Kind::Node));
+    rust["cold_start_ms"] = cold_ms(&cold.rust);
+    rust["cold_start_ms"]["init_median"] = ms(percentile(&cold.rust_init, 50)).into();
+    node["cold_start_ms"] = cold_ms(&cold.node);
+    node["cold_start_ms"]["pepper_in_env"] = cold_ms(&cold.node_pepper_in_env);
     let ratio = |path: &[&str]| {
         let get = |v: &Value| {
             path.iter()
@@ -114,6 +129,11 @@ fn report(
                 .unwrap_or(f64::NAN)
         };
         ((get(&node) / get(&rust)) * 10.0).round() / 10.0
+    };
+    let pepper_in_env = {
+        let env = node["cold_start_ms"]["pepper_in_env"]["median"].as_f64();
+        let rust = rust["cold_start_ms"]["median"].as_f64();
+        (env.unwrap_or(f64::NAN) / rust.unwrap_or(f64::NAN) * 10.0).round() / 10.0
     };
     json!({
         "machine": bench.machine(),
@@ -126,6 +146,7 @@ fn report(
         "dynamodb_requests_per_call": { "rust": rust["dynamodb_requests_per_call"], "node": node["dynamodb_requests_per_call"] },
         "node_over_rust": {
             "cold_start": ratio(&["cold_start_ms", "median"]),
+            "cold_start_node_pepper_in_env": pepper_in_env,
             "cpu_per_call": ratio(&["cpu_us_per_call"]),
             "peak_rss": ratio(&["peak_rss_mb"]),
         },
@@ -155,10 +176,16 @@ fn markdown(r: &Value) -> String {
     );
     t += "| measure | Rust | Node | Node ÷ Rust |\n|---|---|---|---|\n";
     t += &row(
-        "cold start, exec → first tools/call answered, median ms",
+        "cold start, exec → first tools/call answered, pepper from Secrets Manager, median ms",
         &r["cold_start_ms"]["rust"]["median"],
         &r["cold_start_ms"]["node"]["median"],
         &r["node_over_rust"]["cold_start"],
+    );
+    t += &row(
+        "… Node given its pepper in its environment instead",
+        &Value::Null,
+        &r["cold_start_ms"]["node"]["pepper_in_env"]["median"],
+        &r["node_over_rust"]["cold_start_node_pepper_in_env"],
     );
     t += &row(
         "cold start p90 ms",

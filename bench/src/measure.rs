@@ -36,6 +36,13 @@ impl Kind {
     pub const BOTH: [Kind; 2] = [Kind::Rust, Kind::Node];
 }
 
+/// Where a cold Node.js peer takes its pepper from.
+#[derive(Debug, Clone, Copy)]
+pub enum PepperFrom {
+    SecretsManager,
+    Env,
+}
+
 fn required(name: &str) -> Result<String, BoxError> {
     std::env::var(name).map_err(|_| format!("{name} must be set (scripts/bench.sh sets it)").into())
 }
@@ -218,7 +225,7 @@ impl Bench {
         Ok(times)
     }
 
-    fn start(&self, kind: Kind, dynamodb: &str) -> Server {
+    fn start(&self, kind: Kind, dynamodb: &str, env: &[(&str, String)]) -> Server {
         let port = free_port();
         let mut command = match kind {
             Kind::Rust => Command::new(std::env::var("RUST_SERVER").expect("RUST_SERVER")),
@@ -239,6 +246,7 @@ impl Bench {
             .env("MCP_RATE_LIMIT_PER_MINUTE", "1000000000")
             // Node's AWS SDK warns that it will want Node 22 from 2027; not news here.
             .env("NODE_NO_WARNINGS", "1")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .spawn()
             .expect("the server starts");
@@ -276,31 +284,42 @@ impl Bench {
         Ok(elapsed)
     }
 
-    /// From exec to the first successful authenticated tools/call: for Rust, the `mcp`
-    /// bootstrap as deployed, under the Runtime API emulator with the call already
-    /// waiting, its pepper read from Secrets Manager (moto); for Node, its HTTP server.
-    /// Also the Rust bootstrap's init alone (exec → first poll for an event).
-    pub async fn cold_start(&self, kind: Kind) -> Result<(Duration, Option<Duration>), BoxError> {
-        if kind == Kind::Rust {
-            let cold =
-                Function::cold_start(&self.bootstrap, &self.bootstrap_env(), &self.event).await?;
-            let answer = match &cold.outcome {
-                Outcome::Response(response) => response,
-                other => return Err(format!("the bootstrap failed: {other:?}").into()),
-            };
-            let body: Value = serde_json::from_str(answer["body"].as_str().unwrap_or(""))?;
-            if answer["statusCode"] != 200
-                || body["result"]["structuredContent"]["name"] != "Bench Agency"
-            {
-                return Err(format!("unexpected answer: {answer}").into());
-            }
-            return Ok((cold.answered, Some(cold.init)));
+    /// The `mcp` bootstrap as deployed, cold, under the Runtime API emulator with a
+    /// tools/call already waiting: from exec to its answer, and to its first poll for an
+    /// event (its init). Its pepper comes from Secrets Manager (moto), as deployed.
+    pub async fn cold_start_rust(&self) -> Result<(Duration, Duration), BoxError> {
+        let cold =
+            Function::cold_start(&self.bootstrap, &self.bootstrap_env(), &self.event).await?;
+        let answer = match &cold.outcome {
+            Outcome::Response(response) => response,
+            other => return Err(format!("the bootstrap failed: {other:?}").into()),
+        };
+        let body: Value = serde_json::from_str(answer["body"].as_str().unwrap_or(""))?;
+        if answer["statusCode"] != 200
+            || body["result"]["structuredContent"]["name"] != "Bench Agency"
+        {
+            return Err(format!("unexpected answer: {answer}").into());
         }
+        Ok((cold.answered, cold.init))
+    }
+
+    /// The Node.js peer, cold: from exec to its first successful tools/call over HTTP,
+    /// its pepper read from Secrets Manager before it listens (as the Rust bootstrap's
+    /// init does) or given in its environment.
+    pub async fn cold_start_node(&self, pepper: PepperFrom) -> Result<Duration, BoxError> {
+        let from_secrets = [
+            ("PEPPER_SECRET_ID", PEPPER_SECRET.to_owned()),
+            ("SECRETS_ENDPOINT", self.secrets.clone()),
+        ];
+        let env: &[(&str, String)] = match pepper {
+            PepperFrom::SecretsManager => &from_secrets,
+            PepperFrom::Env => &[],
+        };
         let exec = Instant::now();
-        let server = self.start(kind, &self.dynamodb);
+        let server = self.start(Kind::Node, &self.dynamodb, env);
         loop {
             match self.call(server.port).await {
-                Ok(_) => return Ok((exec.elapsed(), None)),
+                Ok(_) => return Ok(exec.elapsed()),
                 Err(_) if exec.elapsed() < Duration::from_secs(30) => {
                     tokio::time::sleep(Duration::from_millis(1)).await
                 }
@@ -312,8 +331,8 @@ impl Bench {
     /// `calls` calls per server at concurrency 1, then 16, in alternating rounds.
     pub async fn warm(&self, calls: usize) -> Result<Vec<Sample>, BoxError> {
         let servers = [
-            self.start(Kind::Rust, &self.dynamodb),
-            self.start(Kind::Node, &self.dynamodb),
+            self.start(Kind::Rust, &self.dynamodb, &[]),
+            self.start(Kind::Node, &self.dynamodb, &[]),
         ];
         for server in &servers {
             wait_until_up(self, server).await?;
@@ -364,7 +383,7 @@ impl Bench {
     /// DynamoDB requests per tools/call, by operation, through a counting proxy.
     pub async fn count_requests(&self, kind: Kind, calls: usize) -> Result<Value, BoxError> {
         let proxy = knotie_local::proxy::Proxy::start(&self.dynamodb).await?;
-        let server = self.start(kind, &proxy.url());
+        let server = self.start(kind, &proxy.url(), &[]);
         wait_until_up(self, &server).await?;
         proxy.take_counts();
         for _ in 0..calls {

@@ -21,7 +21,7 @@ impl App {
     /// none, so it gets neither the variable nor the permission.
     pub async fn from_env() -> Result<App, BoxError> {
         let app = App::unloaded().await?;
-        app.pepper.preload().await;
+        app.prepare().await;
         Ok(app)
     }
 
@@ -36,8 +36,13 @@ impl App {
             let app = Arc::clone(&app);
             move || build(app)
         });
-        app.pepper.preload().await;
+        app.prepare().await;
         Ok(built.await?)
+    }
+
+    /// The network part of init, both at once: the pepper, and the connection to DynamoDB.
+    async fn prepare(&self) {
+        tokio::join!(self.pepper.preload(), self.store.warm_up());
     }
 
     async fn unloaded() -> Result<App, BoxError> {

@@ -5,7 +5,10 @@
 // checksum, HMAC-SHA256 with the same pepper, one strongly consistent GetItem, revoked
 // and expiry checked — and the same get_account tool reading the same item.
 //
-// env: PORT, DYNAMODB_ENDPOINT, TABLE_NAME, PEPPER
+// The pepper: with PEPPER_SECRET_ID, read from Secrets Manager (at SECRETS_ENDPOINT)
+// before listening, as the deployed Rust function reads it during init; else PEPPER.
+//
+// env: PORT, DYNAMODB_ENDPOINT, TABLE_NAME, PEPPER_SECRET_ID and SECRETS_ENDPOINT, PEPPER
 import http from "node:http";
 import { createHmac } from "node:crypto";
 import { crc32 } from "node:zlib";
@@ -15,14 +18,23 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv-provider.js";
 
-const { PORT = "3100", DYNAMODB_ENDPOINT, TABLE_NAME, PEPPER } = process.env;
+const { PORT = "3100", DYNAMODB_ENDPOINT, TABLE_NAME, PEPPER_SECRET_ID, SECRETS_ENDPOINT } = process.env;
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const AWS = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
 const dynamodb = new DynamoDBClient({
+  ...AWS,
   endpoint: DYNAMODB_ENDPOINT,
-  region: "us-east-1",
-  credentials: { accessKeyId: "local", secretAccessKey: "local" },
   requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }) }),
 });
+const PEPPER = PEPPER_SECRET_ID ? await readPepper() : process.env.PEPPER;
+
+async function readPepper() {
+  // Loaded only by a peer that reads its pepper this way.
+  const { SecretsManagerClient, GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
+  const secrets = new SecretsManagerClient({ ...AWS, endpoint: SECRETS_ENDPOINT });
+  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: PEPPER_SECRET_ID }));
+  return SecretString;
+}
 // The SDK's default builds an Ajv instance per server, i.e. per request when stateless.
 const jsonSchemaValidator = new AjvJsonSchemaValidator();
 

@@ -19,6 +19,7 @@
 //! | … by customer         | `CALLS#<account>#CUST#<customer>` | the same |
 //! | daily usage per agent | `USAGE#<account>`   | `DAY#<date>#AGENT#<id>` |
 //! | a token's call counts | `RATE#<token id>`   | `RATE`          |
+//! | none: a cold start's warm-up read | `WARMUP` | `WARMUP`        |
 //!
 //! Ids are ULIDs, so `TOKEN#…` and `LEDGER#…` sort keys read newest first with a reverse
 //! Query. Calls and usage live in partitions of their own: they grow with traffic, the
@@ -70,6 +71,9 @@ pub fn rate(token: &TokenId) -> String {
 }
 
 pub const RATE_SK: &str = "RATE";
+
+/// The key a cold start reads to open its connection; never written.
+pub const WARM_UP: &str = "WARMUP";
 
 pub fn token_hash(hash: &TokenHash) -> String {
     format!("TOKENHASH#{}", hash.as_str())

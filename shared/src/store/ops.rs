@@ -46,6 +46,24 @@ impl Store {
         Ok(out.item)
     }
 
+    /// Opens the connection to DynamoDB, and pays the client's first-request costs, with a
+    /// read of an item that never exists: a cold start does it while the pepper loads, so
+    /// its first call does not (on Lambda, a TLS handshake). Eventually consistent: half
+    /// the read capacity. A failure is the first request's to meet.
+    pub async fn warm_up(&self) {
+        let read = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::WARM_UP))
+            .key(keys::SK, s(keys::WARM_UP))
+            .send()
+            .await;
+        if let Err(e) = read {
+            tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e), "warm-up read failed");
+        }
+    }
+
     /// A page of the items under `pk` whose sort key starts with `prefix`, in sort-key
     /// order (or reversed), after `after`, decoded, keeping those `keep` accepts (all when
     /// there is no filter). At most [`MAX_QUERIES_PER_PAGE`] Queries: a filter that
