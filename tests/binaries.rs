@@ -332,6 +332,41 @@ async fn secrets_manager_back_after_a_cold_start_without_it_serves_without_a_res
     assert_eq!(status, 201, "the same instance recovers: {body}");
 }
 
+/// The bootstrap records a call's use after posting its answer (`mcp::lambda`), but always
+/// before it asks for the next event — the moment Lambda could freeze it.
+#[tokio::test]
+async fn the_mcp_bootstrap_records_a_use_before_it_asks_for_its_next_event() {
+    let d = deployment().await;
+    let mut generate = Function::start("generate", &d.env).await;
+    let mut list = Function::start("list", &d.env).await;
+    let mut mcp = Function::start("mcp", &d.env).await;
+    let (status, created) = http(
+        generate
+            .invoke(&for_account(event("generate.json"), &d.account))
+            .await,
+    );
+    assert_eq!(status, 201, "{created}");
+    let last_used = |listed: &Value| listed["tokens"][0]["last_used_at"].clone();
+    let (_, listed) = http(
+        list.invoke(&for_account(event("list.json"), &d.account))
+            .await,
+    );
+    assert_eq!(last_used(&listed), Value::Null, "{listed}");
+
+    let token = created["token"].as_str().unwrap();
+    let (status, _) = http(
+        mcp.invoke(&with_token(event("mcp-tools-list.json"), token))
+            .await,
+    );
+    assert_eq!(status, 200);
+    mcp.idle().await;
+    let (_, listed) = http(
+        list.invoke(&for_account(event("list.json"), &d.account))
+            .await,
+    );
+    assert!(last_used(&listed).is_string(), "{listed}");
+}
+
 #[tokio::test]
 async fn a_function_without_its_configuration_exits_saying_what_is_missing() {
     let list = Function::start("list", &[]).await;

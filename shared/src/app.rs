@@ -21,13 +21,15 @@ impl App {
     /// none, so it gets neither the variable nor the permission.
     pub async fn from_env() -> Result<App, BoxError> {
         let app = App::unloaded().await?;
-        app.prepare().await;
+        app.pepper.preload().await;
         Ok(app)
     }
 
-    /// [`App::from_env`], and what the function serves built from it (`build`) on another
-    /// thread while the pepper is on its way: that round trip is the longest step of a
-    /// cold start, and the CPU work of `build` (the MCP tools' schemas) fits inside it.
+    /// [`App::from_env`] for the MCP endpoint, whose cold start a caller waits for: what
+    /// it serves is built from the app (`build`) on another thread while the pepper is on
+    /// its way — that round trip is the longest step of a cold start, and the CPU work of
+    /// `build` (the tools' schemas) fits inside it — and meanwhile a read opens the
+    /// connection to DynamoDB, so the first call does not (on Lambda, a TLS handshake).
     pub async fn start<T: Send + 'static>(
         build: impl FnOnce(Arc<App>) -> T + Send + 'static,
     ) -> Result<T, BoxError> {
@@ -36,13 +38,8 @@ impl App {
             let app = Arc::clone(&app);
             move || build(app)
         });
-        app.prepare().await;
+        tokio::join!(app.pepper.preload(), app.store.warm_up());
         Ok(built.await?)
-    }
-
-    /// The network part of init, both at once: the pepper, and the connection to DynamoDB.
-    async fn prepare(&self) {
-        tokio::join!(self.pepper.preload(), self.store.warm_up());
     }
 
     async fn unloaded() -> Result<App, BoxError> {

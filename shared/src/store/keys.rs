@@ -19,7 +19,7 @@
 //! | … by customer         | `CALLS#<account>#CUST#<customer>` | the same |
 //! | daily usage per agent | `USAGE#<account>`   | `DAY#<date>#AGENT#<id>` |
 //! | a token's call counts | `RATE#<token id>`   | `RATE`          |
-//! | none: a cold start's warm-up read | `WARMUP` | `WARMUP`        |
+//! | none: the MCP cold start's warm-up read | `WARMUP` | `WARMUP`  |
 //!
 //! Ids are ULIDs, so `TOKEN#…` and `LEDGER#…` sort keys read newest first with a reverse
 //! Query. Calls and usage live in partitions of their own: they grow with traffic, the

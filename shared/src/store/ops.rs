@@ -47,9 +47,9 @@ impl Store {
     }
 
     /// Opens the connection to DynamoDB, and pays the client's first-request costs, with a
-    /// read of an item that never exists: a cold start does it while the pepper loads, so
-    /// its first call does not (on Lambda, a TLS handshake). Eventually consistent: half
-    /// the read capacity. A failure is the first request's to meet.
+    /// read of an item that never exists: the MCP function's cold start does it while the
+    /// pepper loads, so its first call does not (on Lambda, a TLS handshake). Eventually
+    /// consistent: half the read capacity. A failure is the first request's to meet.
     pub async fn warm_up(&self) {
         let read = self
             .client
