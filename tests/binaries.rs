@@ -68,6 +68,16 @@ async fn deployment() -> Deployment {
     }
 }
 
+impl Deployment {
+    /// A token made by the generate bootstrap for the deployment's account: the 201 body.
+    async fn generated(&self, generate: &mut Function) -> Value {
+        let creating = for_account(event("generate.json"), &self.account);
+        let (status, created) = http(generate.invoke(&creating).await);
+        assert_eq!(status, 201, "{created}");
+        created
+    }
+}
+
 fn for_account(mut event: Value, account: &str) -> Value {
     event["requestContext"]["authorizer"]["jwt"]["claims"]["custom:account_id"] = account.into();
     event
@@ -92,12 +102,7 @@ async fn each_binary_answers_its_sample_events_under_the_runtime_api() {
     let mut revoke = Function::start("revoke", &revoke_env).await;
     let mut mcp = Function::start("mcp", &d.env).await;
 
-    let (status, created) = http(
-        generate
-            .invoke(&for_account(event("generate.json"), &d.account))
-            .await,
-    );
-    assert_eq!(status, 201, "{created}");
+    let created = d.generated(&mut generate).await;
     let (token, id) = (
         created["token"].as_str().unwrap().to_owned(),
         created["id"].as_str().unwrap().to_owned(),
@@ -340,12 +345,7 @@ async fn the_mcp_bootstrap_records_a_use_before_it_asks_for_its_next_event() {
     let mut generate = Function::start("generate", &d.env).await;
     let mut list = Function::start("list", &d.env).await;
     let mut mcp = Function::start("mcp", &d.env).await;
-    let (status, created) = http(
-        generate
-            .invoke(&for_account(event("generate.json"), &d.account))
-            .await,
-    );
-    assert_eq!(status, 201, "{created}");
+    let created = d.generated(&mut generate).await;
     let last_used = |listed: &Value| listed["tokens"][0]["last_used_at"].clone();
     let (_, listed) = http(
         list.invoke(&for_account(event("list.json"), &d.account))
@@ -379,12 +379,7 @@ async fn a_function_without_its_configuration_exits_saying_what_is_missing() {
 async fn at_info_each_mcp_request_writes_one_line_its_valid_emf_metrics() {
     let d = deployment().await;
     let mut generate = Function::start("generate", &d.env).await;
-    let (status, created) = http(
-        generate
-            .invoke(&for_account(event("generate.json"), &d.account))
-            .await,
-    );
-    assert_eq!(status, 201, "{created}");
+    let created = d.generated(&mut generate).await;
     let token = created["token"].as_str().unwrap();
     let mut mcp = Function::start("mcp", &d.env).await;
     let before = mcp.output().lines().count();
