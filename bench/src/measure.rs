@@ -43,6 +43,18 @@ pub enum PepperFrom {
     Env,
 }
 
+/// The rate limit the servers get: one token makes every measured call, far faster than
+/// the default 120 a minute; the limiter runs (it counts every call) but never refuses.
+const UNLIMITED: &str = "1000000000";
+
+/// Whether `CALL` was answered as it should be: the bench account, 200.
+fn expected(status: u16, answer: &Value) -> Result<(), BoxError> {
+    if status != 200 || answer["result"]["structuredContent"]["name"] != "Bench Agency" {
+        return Err(format!("unexpected answer {status}: {answer}").into());
+    }
+    Ok(())
+}
+
 fn required(name: &str) -> Result<String, BoxError> {
     std::env::var(name).map_err(|_| format!("{name} must be set (scripts/bench.sh sets it)").into())
 }
@@ -241,9 +253,7 @@ impl Bench {
             .env("DYNAMODB_ENDPOINT", dynamodb)
             .env("PEPPER", DEV_PEPPER)
             .env("RUST_LOG", "error")
-            // One token makes every measured call, far faster than the default 120 a
-            // minute: the limiter runs (it counts every call) but never refuses one.
-            .env("MCP_RATE_LIMIT_PER_MINUTE", "1000000000")
+            .env("MCP_RATE_LIMIT_PER_MINUTE", UNLIMITED)
             // Node's AWS SDK warns that it will want Node 22 from 2027; not news here.
             .env("NODE_NO_WARNINGS", "1")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
@@ -260,7 +270,7 @@ impl Bench {
             ("PEPPER_SECRET_ID", PEPPER_SECRET.into()),
             ("AWS_ENDPOINT_URL_DYNAMODB", self.dynamodb.clone()),
             ("AWS_ENDPOINT_URL_SECRETS_MANAGER", self.secrets.clone()),
-            ("MCP_RATE_LIMIT_PER_MINUTE", "1000000000".into()),
+            ("MCP_RATE_LIMIT_PER_MINUTE", UNLIMITED.into()),
         ]
     }
 
@@ -278,9 +288,7 @@ impl Bench {
         let body = response.into_body().collect().await?.to_bytes();
         let elapsed = start.elapsed();
         let answer: Value = serde_json::from_slice(&body)?;
-        if status != 200 || answer["result"]["structuredContent"]["name"] != "Bench Agency" {
-            return Err(format!("unexpected answer {status}: {answer}").into());
-        }
+        expected(status.as_u16(), &answer)?;
         Ok(elapsed)
     }
 
@@ -295,11 +303,8 @@ impl Bench {
             other => return Err(format!("the bootstrap failed: {other:?}").into()),
         };
         let body: Value = serde_json::from_str(answer["body"].as_str().unwrap_or(""))?;
-        if answer["statusCode"] != 200
-            || body["result"]["structuredContent"]["name"] != "Bench Agency"
-        {
-            return Err(format!("unexpected answer: {answer}").into());
-        }
+        let status = answer["statusCode"].as_u64().unwrap_or(0);
+        expected(u16::try_from(status).unwrap_or(0), &body)?;
         Ok((cold.answered, cold.init))
     }
 

@@ -93,17 +93,17 @@ impl Mcp {
 
     /// Answers one request, and gives back what is left to do once the answer is out.
     pub async fn answer(&self, req: Request) -> (Response<Body>, Bookkeeping) {
+        let started = Instant::now();
         let mut bookkeeping = Bookkeeping {
             app: Arc::clone(&self.app),
             limiter: Arc::clone(&self.limiter),
-            started: Instant::now(),
             latency: Duration::ZERO,
             sent_before: store::requests_sent(),
             report: Report::default(),
             writes: None,
         };
         let response = self.serve(req, &mut bookkeeping).await;
-        bookkeeping.latency = bookkeeping.started.elapsed();
+        bookkeeping.latency = started.elapsed();
         (response, bookkeeping)
     }
 
@@ -246,7 +246,6 @@ fn quota_headers(headers: &mut http::HeaderMap, quota: Quota) {
 pub struct Bookkeeping {
     app: Arc<App>,
     limiter: Arc<Limiter>,
-    started: Instant,
     /// Until the answer was ready.
     latency: Duration,
     sent_before: u64,
