@@ -6,88 +6,10 @@ use serde_json::{json, Value};
 
 use knotie_local::proxy::{Faults, Proxy};
 
-use crate::common::runtime::{Function, Outcome};
+use crate::common::runtime::{
+    deployment, event, for_account, http, with_token, Function, DEPLOYED_PEPPER as PEPPER,
+};
 use crate::common::{self, DEAD_ENDPOINT};
-
-fn event(name: &str) -> Value {
-    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// A function URL / HTTP API response: status and JSON body.
-fn http(outcome: Outcome) -> (u16, Value) {
-    let response = match outcome {
-        Outcome::Response(response) => response,
-        Outcome::Error(e) | Outcome::InitError(e) => panic!("the function failed: {e}"),
-    };
-    let status = response["statusCode"].as_u64().unwrap() as u16;
-    let body = match response["body"].as_str() {
-        Some(text) if !text.is_empty() => serde_json::from_str(text).unwrap(),
-        _ => Value::Null,
-    };
-    (status, body)
-}
-
-const PEPPER: &str = "an-emulated-deployment-pepper-0123456789abcdefghijklmnopqrstuvwx";
-
-struct Deployment {
-    env: Vec<(&'static str, String)>,
-    account: String,
-}
-
-async fn deployment() -> Deployment {
-    let app = common::app().await;
-    let account = common::account(&app, true).await;
-    let secrets = knotie::aws::secretsmanager_at(
-        &knotie::aws::local_sdk_config().await,
-        &common::env("KNOTIE_TEST_SECRETS"),
-    );
-    let secret = format!("knotie-pepper-{}", account.as_str());
-    secrets
-        .create_secret()
-        .name(&secret)
-        .secret_string(PEPPER)
-        .send()
-        .await
-        .unwrap();
-    Deployment {
-        env: vec![
-            ("TABLE_NAME", common::TABLE.into()),
-            ("PEPPER_SECRET_ID", secret),
-            ("MCP_URL", common::MCP_URL.into()),
-            (
-                "AWS_ENDPOINT_URL_DYNAMODB",
-                common::env("KNOTIE_TEST_DYNAMODB"),
-            ),
-            (
-                "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-                common::env("KNOTIE_TEST_SECRETS"),
-            ),
-        ],
-        account: account.as_str().to_owned(),
-    }
-}
-
-impl Deployment {
-    /// A token made by the generate bootstrap for the deployment's account: the 201 body.
-    async fn generated(&self, generate: &mut Function) -> Value {
-        let creating = for_account(event("generate.json"), &self.account);
-        let (status, created) = http(generate.invoke(&creating).await);
-        assert_eq!(status, 201, "{created}");
-        created
-    }
-}
-
-fn for_account(mut event: Value, account: &str) -> Value {
-    event["requestContext"]["authorizer"]["jwt"]["claims"]["custom:account_id"] = account.into();
-    event
-}
-
-fn with_token(mut event: Value, token: &str) -> Value {
-    event["headers"]["authorization"] = format!("Bearer {token}").into();
-    event
-}
-
 #[tokio::test]
 async fn each_binary_answers_its_sample_events_under_the_runtime_api() {
     let d = deployment().await;
@@ -259,7 +181,7 @@ async fn no_secret_is_logged_at_any_level_the_runtime_trace_included() {
 }
 
 /// GitHub's documented example key, which signed `secret-scanning-github.json`.
-const GITHUB_EXAMPLE_KEYS: &str = r#"{"public_keys": [{"key_identifier": "90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874555f4a", "key": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE9MJJHnMfn2+H4xL4YaPDA4RpJqUq\nkCmRCBnYERxZanmcpzQSXs1X/AljlKkbJ8qpVIW4clayyef9gWhFbNHWAA==\n-----END PUBLIC KEY-----", "is_current": true}]}"#;
+pub(crate) const GITHUB_EXAMPLE_KEYS: &str = r#"{"public_keys": [{"key_identifier": "90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874555f4a", "key": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE9MJJHnMfn2+H4xL4YaPDA4RpJqUq\nkCmRCBnYERxZanmcpzQSXs1X/AljlKkbJ8qpVIW4clayyef9gWhFbNHWAA==\n-----END PUBLIC KEY-----", "is_current": true}]}"#;
 
 #[tokio::test]
 async fn the_leaks_binary_answers_its_sample_events() {

@@ -10,6 +10,7 @@ mod bounds;
 mod events;
 mod faults;
 mod generate;
+mod iam;
 mod leaks;
 mod limits;
 mod list;

@@ -1,9 +1,12 @@
 //! A proxy in front of a local AWS endpoint (DynamoDB Local, moto): it counts requests by
 //! operation and can inject the faults a real dependency has — throttling, 500s, latency,
 //! reset connections, a response lost after the write committed, or being down — so
-//! tests, `make bench` and `make soak` see what a deployed function would.
+//! tests, `make bench` and `make soak` see what a deployed function would. It also records
+//! the IAM permission each request needs ([`Access`]), so a test can hold what a function
+//! does against what its policy in `template.yaml` grants: DynamoDB Local and moto enforce
+//! no IAM, AWS does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,6 +18,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
+
+use serde_json::Value;
 
 use crate::BoxError;
 
@@ -51,7 +56,18 @@ struct State {
     faults: Faults,
     rng: Option<fastrand::Rng>,
     counts: BTreeMap<String, usize>,
+    accesses: BTreeSet<Access>,
     injected: BTreeMap<Fault, usize>,
+}
+
+/// One permission a request needs, as IAM names it: the action (`dynamodb:PutItem` for a
+/// Put inside TransactWriteItems: a transaction is authorised item by item) and, for
+/// DynamoDB, the family of partition keys it touches as a `dynamodb:LeadingKeys` pattern
+/// names it (`ACCT#*`; a key without `#` as it is), `None` for a request on no item.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Access {
+    pub action: String,
+    pub partition: Option<String>,
 }
 
 /// A running proxy; it serves until the process ends.
@@ -107,6 +123,11 @@ impl Proxy {
     /// Requests seen since the last call, by operation (`GetItem`, `Query`, …).
     pub fn take_counts(&self) -> BTreeMap<String, usize> {
         std::mem::take(&mut self.lock().counts)
+    }
+
+    /// The permissions the requests since the last call needed.
+    pub fn take_accesses(&self) -> BTreeSet<Access> {
+        std::mem::take(&mut self.lock().accesses)
     }
 
     /// Faults injected so far, by kind (latencies counted together).
@@ -165,17 +186,24 @@ async fn forward(
         .and_then(|v| v.to_str().ok())
         .map(|t| t.rsplit('.').next().unwrap_or(t).to_owned())
         .unwrap_or_else(|| "?".into());
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await?.to_bytes();
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("?");
+    let needed = accesses(target, &body);
     let fault = {
         let mut state = lock(&state);
         *state.counts.entry(operation).or_default() += 1;
+        state.accesses.extend(needed);
         let fault = draw(&mut state);
         if let Some(fault) = fault {
             *state.injected.entry(fault).or_default() += 1;
         }
         fault
     };
-    let (parts, body) = req.into_parts();
-    let body = body.collect().await?.to_bytes();
     match fault {
         Some(Fault::Throttle) => {
             return Ok(aws_error(
@@ -208,6 +236,97 @@ async fn forward(
     Ok(Response::from_parts(parts, Full::new(body)))
 }
 
+/// The permissions one request needs, from its `X-Amz-Target` (`DynamoDB_20120810.Query`,
+/// `secretsmanager.GetSecretValue`) and its body.
+pub fn accesses(target: &str, body: &[u8]) -> Vec<Access> {
+    let (service, operation) = target.split_once('.').unwrap_or(("?", target));
+    let service = match service {
+        "DynamoDB_20120810" => "dynamodb",
+        other => other,
+    };
+    let access = |action: &str, partition: Option<String>| Access {
+        action: format!("{service}:{action}"),
+        partition,
+    };
+    if service != "dynamodb" {
+        return vec![access(operation, None)];
+    }
+    let body: Value = serde_json::from_slice(body).unwrap_or_default();
+    let pk = |item: &Value| {
+        item.get(knotie::store::keys::PK)
+            .and_then(|v| v.get("S"))
+            .and_then(Value::as_str)
+            .map(family)
+            .or_else(|| Some("?".to_owned()))
+    };
+    let in_every_table = |per_table: &Value| -> Vec<Value> {
+        per_table
+            .as_object()
+            .into_iter()
+            .flat_map(|tables| tables.values().cloned())
+            .collect()
+    };
+    match operation {
+        "TransactWriteItems" | "TransactGetItems" => body["TransactItems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object)
+            .flat_map(|item| item.iter())
+            .map(|(kind, op)| {
+                let action = match kind.as_str() {
+                    "ConditionCheck" => "ConditionCheckItem".to_owned(),
+                    other => format!("{other}Item"),
+                };
+                let key = op.get("Key").or_else(|| op.get("Item"));
+                access(&action, key.and_then(pk))
+            })
+            .collect(),
+        "BatchGetItem" => in_every_table(&body["RequestItems"])
+            .iter()
+            .flat_map(|request| request["Keys"].as_array().cloned().unwrap_or_default())
+            .map(|key| access(operation, pk(&key)))
+            .collect(),
+        "BatchWriteItem" => in_every_table(&body["RequestItems"])
+            .iter()
+            .flat_map(|writes| writes.as_array().cloned().unwrap_or_default())
+            .map(|write| {
+                let key = write["PutRequest"]
+                    .get("Item")
+                    .or_else(|| write["DeleteRequest"].get("Key"));
+                access(operation, key.and_then(pk))
+            })
+            .collect(),
+        "Query" => vec![access(operation, queried_partition(&body))],
+        "GetItem" | "UpdateItem" | "DeleteItem" => {
+            vec![access(operation, body.get("Key").and_then(pk))]
+        }
+        "PutItem" => vec![access(operation, body.get("Item").and_then(pk))],
+        _ => vec![access(operation, None)],
+    }
+}
+
+/// The partition a Query reads: the value its key condition gives the partition key
+/// (`PK = :pk`).
+fn queried_partition(body: &Value) -> Option<String> {
+    let condition = body["KeyConditionExpression"].as_str().unwrap_or_default();
+    let placeholder = condition
+        .split(" AND ")
+        .filter_map(|clause| clause.split_once('='))
+        .find(|(name, _)| name.trim() == knotie::store::keys::PK)
+        .map(|(_, value)| value.trim());
+    let value = placeholder.and_then(|p| body["ExpressionAttributeValues"][p]["S"].as_str());
+    Some(value.map_or_else(|| "?".to_owned(), family))
+}
+
+/// `ACCT#acct_1#…` → `ACCT#*`: what a `dynamodb:LeadingKeys` pattern names.
+fn family(pk: &str) -> String {
+    match pk.split_once('#') {
+        Some((kind, _)) => format!("{kind}#*"),
+        None => pk.to_owned(),
+    }
+}
+
 fn aws_error(status: StatusCode, kind: &str) -> Response<Full<Bytes>> {
     let body = serde_json::json!({ "__type": kind, "message": "injected by the fault proxy" });
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
@@ -217,4 +336,77 @@ fn aws_error(status: StatusCode, kind: &str) -> Response<Full<Bytes>> {
         http::HeaderValue::from_static("application/x-amz-json-1.0"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn needs(target: &str, body: Value) -> Vec<(String, Option<String>)> {
+        accesses(target, body.to_string().as_bytes())
+            .into_iter()
+            .map(|a| (a.action, a.partition))
+            .collect()
+    }
+
+    fn of(action: &str, partition: &str) -> (String, Option<String>) {
+        (action.to_owned(), Some(partition.to_owned()))
+    }
+
+    #[test]
+    fn a_transaction_needs_the_action_of_each_of_its_items() {
+        let body = serde_json::json!({ "TransactItems": [
+            { "Update": { "Key": { "PK": { "S": "ACCT#a" }, "SK": { "S": "TOKENS" } } } },
+            { "Put": { "Item": { "PK": { "S": "TOKENHASH#h" }, "SK": { "S": "TOKENHASH" } } } },
+            { "ConditionCheck": { "Key": { "PK": { "S": "ACCT#a" }, "SK": { "S": "CUST#c" } } } },
+            { "Delete": { "Key": { "PK": { "S": "ACCT#a" }, "SK": { "S": "EXPIRY#x" } } } },
+        ]});
+        assert_eq!(
+            needs("DynamoDB_20120810.TransactWriteItems", body),
+            [
+                of("dynamodb:UpdateItem", "ACCT#*"),
+                of("dynamodb:PutItem", "TOKENHASH#*"),
+                of("dynamodb:ConditionCheckItem", "ACCT#*"),
+                of("dynamodb:DeleteItem", "ACCT#*"),
+            ]
+        );
+    }
+
+    #[test]
+    fn reads_name_the_partitions_they_touch() {
+        let get =
+            serde_json::json!({ "Key": { "PK": { "S": "WARMUP" }, "SK": { "S": "WARMUP" } } });
+        assert_eq!(
+            needs("DynamoDB_20120810.GetItem", get),
+            [of("dynamodb:GetItem", "WARMUP")]
+        );
+        let query = serde_json::json!({
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": { ":pk": { "S": "CALLS#a#AGENT#g" }, ":prefix": { "S": "CALL#" } },
+        });
+        assert_eq!(
+            needs("DynamoDB_20120810.Query", query),
+            [of("dynamodb:Query", "CALLS#*")]
+        );
+        let batch = serde_json::json!({ "RequestItems": { "t": { "Keys": [
+            { "PK": { "S": "TOKENHASH#h" }, "SK": { "S": "TOKENHASH" } },
+        ]}}});
+        assert_eq!(
+            needs("DynamoDB_20120810.BatchGetItem", batch),
+            [of("dynamodb:BatchGetItem", "TOKENHASH#*")]
+        );
+    }
+
+    #[test]
+    fn a_key_it_cannot_read_is_a_partition_no_policy_grants() {
+        let query = serde_json::json!({ "KeyConditionExpression": "#p = :v" });
+        assert_eq!(
+            needs("DynamoDB_20120810.Query", query),
+            [of("dynamodb:Query", "?")]
+        );
+        assert_eq!(
+            needs("secretsmanager.GetSecretValue", serde_json::json!({})),
+            [("secretsmanager:GetSecretValue".to_owned(), None)]
+        );
+    }
 }
