@@ -47,7 +47,7 @@ async fn the_sample_events_act_for_the_demo_account_as_written() {
         assert!(claims["sub"].is_string(), "{name}");
         let request = common::request(&event);
         let identity =
-            knotie::model::account::Identity::from_request(&request, &common::config()).unwrap();
+            knotie::model::roles::Identity::from_request(&request, &common::config()).unwrap();
         assert_eq!(identity.account.as_str(), "acct_demo");
     }
 }

@@ -329,10 +329,10 @@ fn key_amount(key: &str) -> i64 {
 }
 
 async fn all_tokens(app: &App, account: &knotie::model::ids::AccountId) -> Vec<TokenRecord> {
-    let identity = knotie::model::account::Identity {
+    let identity = knotie::model::roles::Identity {
         account: account.clone(),
         user: "user_test".into(),
-        role: knotie::model::account::Role::Owner,
+        role: knotie::model::roles::Role::Owner,
     };
     let pepper = app.pepper.get().await.unwrap();
     let mut records = Vec::new();

@@ -98,10 +98,10 @@ async fn expired_tokens_are_listed_as_expired_and_free_their_places() {
         app: &app,
     };
     let pepper = app.pepper.get().await.unwrap();
-    let identity = knotie::model::account::Identity {
+    let identity = knotie::model::roles::Identity {
         account: caller.account.clone(),
         user: "user_test".into(),
-        role: knotie::model::account::Role::Owner,
+        role: knotie::model::roles::Role::Owner,
     };
     // Ten tokens made two days ago with a one-day expiry, and forty live ones.
     let two_days_ago = knotie::model::time::Timestamp::from_datetime(

@@ -136,10 +136,10 @@ async fn a_revoked_token_is_refused_on_the_very_next_call() {
 async fn an_expired_token_is_401() {
     let app = Arc::new(common::app().await);
     let account = common::account(&app, true).await;
-    let identity = knotie::model::account::Identity {
+    let identity = knotie::model::roles::Identity {
         account,
         user: "user_test".into(),
-        role: knotie::model::account::Role::Owner,
+        role: knotie::model::roles::Role::Owner,
     };
     let new =
         knotie::model::tokens::NewToken::from_json(br#"{"name": "old", "expires_in_days": 1}"#)

@@ -294,10 +294,10 @@ async fn a_foreign_origin_is_refused_before_the_token_is_read_or_its_use_recorde
         let a = McpCaller { mcp: &mcp, token }.send(evil).await;
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
     }
-    let identity = knotie::model::account::Identity {
+    let identity = knotie::model::roles::Identity {
         account,
         user: "user_test".into(),
-        role: knotie::model::account::Role::Owner,
+        role: knotie::model::roles::Role::Owner,
     };
     let pepper = app.pepper.get().await.unwrap();
     let request = knotie::model::page::PageRequest::default();
@@ -393,10 +393,10 @@ async fn revoke_sample_token(app: &knotie::App, account: &knotie::model::ids::Ac
         allowed_ips: None,
     };
     app.store.insert_token(&record, 50).await.unwrap();
-    let identity = knotie::model::account::Identity {
+    let identity = knotie::model::roles::Identity {
         account: account.clone(),
         user: "user_test".into(),
-        role: knotie::model::account::Role::Owner,
+        role: knotie::model::roles::Role::Owner,
     };
     knotie::rules::lifecycle::revoke(
         &app.store,

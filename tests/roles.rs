@@ -338,10 +338,10 @@ async fn a_policy_change_applies_to_existing_tokens_from_their_next_call() {
 
 /// A token of `account` made `days` ago, by the library as generate makes it.
 async fn old_token(app: &App, account: &AccountId, days: i64) -> String {
-    let identity = knotie::model::account::Identity {
+    let identity = knotie::model::roles::Identity {
         account: account.clone(),
         user: "olga".into(),
-        role: knotie::model::account::Role::Owner,
+        role: knotie::model::roles::Role::Owner,
     };
     let new = knotie::model::tokens::NewToken::from_json(br#"{"name": "old"}"#).unwrap();
     let made = knotie::model::time::Timestamp::from_datetime(

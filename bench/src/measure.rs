@@ -11,8 +11,9 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use knotie::model::account::{Account, Identity};
+use knotie::model::account::Account;
 use knotie::model::ids::AccountId;
+use knotie::model::roles::Identity;
 use knotie::model::tokens::NewToken;
 use knotie::rules::lifecycle;
 use knotie_local::emulator::{Function, Outcome};
@@ -145,7 +146,7 @@ impl Bench {
         let identity = Identity {
             account,
             user: "bench".into(),
-            role: knotie::model::account::Role::Owner,
+            role: knotie::model::roles::Role::Owner,
         };
         let new = NewToken::from_json(br#"{"name": "bench"}"#)?;
         let token = lifecycle::generate(

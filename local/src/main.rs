@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use knotie::api::client_configs::client_configs;
-use knotie::model::account::Identity;
 use knotie::model::ids::AccountId;
+use knotie::model::roles::Identity;
 use knotie::model::time::Timestamp;
 use knotie::model::token::Token;
 use knotie::model::tokens::NewToken;
@@ -27,7 +27,7 @@ async fn main() -> Result<(), BoxError> {
     let identity = Identity {
         account: AccountId::parse(gateway::DEFAULT_ACCOUNT).expect("a valid account id"),
         user: gateway::DEV_USER.into(),
-        role: knotie::model::account::Role::Owner,
+        role: knotie::model::roles::Role::Owner,
     };
     let new = NewToken::from_json(br#"{"name": "make dev"}"#)?;
     let pepper = local.app.pepper.get().await?;

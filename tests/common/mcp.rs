@@ -5,8 +5,8 @@ use std::sync::{Arc, OnceLock};
 
 use http::{HeaderMap, StatusCode};
 use knotie::mcp::Mcp;
-use knotie::model::account::Identity;
 use knotie::model::ids::AccountId;
+use knotie::model::roles::Identity;
 use knotie::model::tokens::NewToken;
 use knotie::rules::lifecycle;
 use knotie::App;
@@ -40,7 +40,7 @@ pub async fn token(app: &App, account: &AccountId, scopes: Option<&[&str]>) -> S
     let identity = Identity {
         account: account.clone(),
         user: "user_test".into(),
-        role: knotie::model::account::Role::Owner,
+        role: knotie::model::roles::Role::Owner,
     };
     let pepper = app.pepper.get().await.unwrap();
     let generated = lifecycle::generate(

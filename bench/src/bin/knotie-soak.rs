@@ -18,10 +18,11 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use knotie::model::account::{Account, Identity};
+use knotie::model::account::Account;
 use knotie::model::customers::CustomerFields;
 use knotie::model::ids::AccountId;
 use knotie::model::page::PageRequest;
+use knotie::model::roles::Identity;
 use knotie::model::time::Timestamp;
 use knotie::model::tokens::{NewToken, TokenStatus};
 use knotie::rules::{credits, customers, lifecycle};
@@ -283,7 +284,7 @@ async fn main() -> Result<(), BoxError> {
     let identity = Identity {
         account: account.clone(),
         user: "soak".into(),
-        role: knotie::model::account::Role::Owner,
+        role: knotie::model::roles::Role::Owner,
     };
     let new = NewToken::from_json(br#"{"name": "soak"}"#)?;
     let token = lifecycle::generate(store, pepper, &identity, new, Timestamp::now())

@@ -6,8 +6,8 @@ use lambda_http::{Request, RequestExt};
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::model::account::{Identity, Role};
 use crate::model::ids::AccountId;
+use crate::model::roles::{Identity, Role};
 
 impl Identity {
     /// Reads `sub`, the account claim and the role claim (their names are configuration)

@@ -16,10 +16,10 @@ use serde_json::{json, Value};
 
 use crate::app::App;
 use crate::error::Error;
-use crate::model::account::Identity;
 use crate::model::events;
 use crate::model::page::{Listing, PageRequest};
 use crate::model::policy::Policy;
+use crate::model::roles::Identity;
 use crate::model::time::Timestamp;
 use crate::model::tokens::{NewToken, TokenRecord, LISTING};
 use crate::rules::lifecycle;

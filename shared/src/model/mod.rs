@@ -7,8 +7,8 @@
 //! - [`ids`], [`time`], [`text`], [`page`]: ids as types, the one timestamp type, the one
 //!   text rule, the one way to page a listing;
 //! - [`scope`]: what a token may do;
-//! - [`tokens`], [`events`], [`account`]: a token's record, grant and history, the account
-//!   and its users' roles;
+//! - [`tokens`], [`events`]: a token's record, grant and history;
+//! - [`account`], [`roles`]: the account, and who acts for it;
 //! - [`policy`], [`allowlist`]: what an account allows its tokens, where a token may be used;
 //! - [`customers`], [`agents`], [`credits`], [`calls`]: the account's data.
 
@@ -23,6 +23,7 @@ pub mod hashing;
 pub mod ids;
 pub mod page;
 pub mod policy;
+pub mod roles;
 pub mod scope;
 pub mod text;
 pub mod time;

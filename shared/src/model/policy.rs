@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::account::Identity;
+use super::roles::Identity;
 use super::scope::Scopes;
 use super::time::Timestamp;
 use super::tokens::{NewToken, MAX_EXPIRY_DAYS};
@@ -144,8 +144,8 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::account::Role;
     use crate::model::ids::AccountId;
+    use crate::model::roles::Role;
     use crate::model::scope::Scope;
 
     fn identity(role: Role) -> Identity {

@@ -5,12 +5,12 @@
 use ring::rand::SystemRandom;
 
 use crate::error::Error;
-use crate::model::account::Identity;
 use crate::model::events::{self, Revocation, TokenEvent};
 use crate::model::hashing::Pepper;
 use crate::model::ids::TokenId;
 use crate::model::page::{Page, PageRequest};
 use crate::model::policy::Policy;
+use crate::model::roles::Identity;
 use crate::model::time::Timestamp;
 use crate::model::token::Token;
 use crate::model::tokens::{NewToken, TokenRecord, LISTING, MAX_ACTIVE_TOKENS};
