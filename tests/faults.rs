@@ -12,7 +12,8 @@ use knotie::model::customers::CustomerFields;
 use knotie::model::hashing::Pepper;
 use knotie::model::page::PageRequest;
 use knotie::model::time::Timestamp;
-use knotie::model::tokens::{TokenRecord, TokenStatus};
+use knotie::model::tokens::TokenStatus;
+use knotie::rules::lifecycle::Listed;
 use knotie::rules::{credits, customers, lifecycle};
 use knotie::secrets::PepperSource;
 use knotie::{App, Error};
@@ -244,21 +245,17 @@ async fn under_injected_faults_nothing_is_lost_duplicated_or_misreported() {
     }
     let records = all_tokens(&clean, &account).await;
     for id in revoked.iter().chain(&to_revoke).chain([&dead_id]) {
-        let record = records.iter().find(|r| r.id.as_str() == id).unwrap();
-        assert_eq!(
-            record.status(Timestamp::now()),
-            TokenStatus::Revoked,
-            "{id}"
-        );
+        let listed = records.iter().find(|r| r.record.id.as_str() == id).unwrap();
+        assert_eq!(listed.status, TokenStatus::Revoked, "{id}");
     }
 
     // The counter is the number of active tokens, and both items of a token agree.
     let active = records
         .iter()
-        .filter(|r| r.status(Timestamp::now()) == TokenStatus::Active)
+        .filter(|r| r.status == TokenStatus::Active)
         .count();
     assert_eq!(active_counter(&account).await, active as i64);
-    for record in &records {
+    for Listed { record, .. } in &records {
         let grant = clean.store.find_token(&record.hash).await.unwrap();
         let grant = grant.unwrap_or_else(|| panic!("{} has no lookup item", record.id));
         assert_eq!(grant.revoked, record.revoked_at.is_some(), "{}", record.id);
@@ -328,7 +325,7 @@ fn key_amount(key: &str) -> i64 {
     key_index(key) as i64
 }
 
-async fn all_tokens(app: &App, account: &knotie::model::ids::AccountId) -> Vec<TokenRecord> {
+async fn all_tokens(app: &App, account: &knotie::model::ids::AccountId) -> Vec<Listed> {
     let identity = knotie::model::roles::Identity {
         account: account.clone(),
         user: "user_test".into(),
@@ -342,7 +339,7 @@ async fn all_tokens(app: &App, account: &knotie::model::ids::AccountId) -> Vec<T
             limit: Some(100),
             cursor,
         };
-        let page = lifecycle::list(&app.store, pepper, &identity, &request)
+        let page = lifecycle::list(&app.store, pepper, &identity, &request, Timestamp::now())
             .await
             .unwrap();
         records.extend(page.items);
@@ -390,8 +387,9 @@ async fn revoke_by_token(
     let records = all_tokens(app, account).await;
     let id = records
         .iter()
-        .find(|r| r.hint == hint)
+        .find(|r| r.record.hint == hint)
         .unwrap()
+        .record
         .id
         .to_string();
     let (status, _) = Caller {

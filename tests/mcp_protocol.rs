@@ -301,11 +301,12 @@ async fn a_foreign_origin_is_refused_before_the_token_is_read_or_its_use_recorde
     };
     let pepper = app.pepper.get().await.unwrap();
     let request = knotie::model::page::PageRequest::default();
-    let page = knotie::rules::lifecycle::list(&app.store, pepper, &identity, &request);
+    let now = knotie::model::time::Timestamp::now();
+    let page = knotie::rules::lifecycle::list(&app.store, pepper, &identity, &request, now);
     let listed = page.await.unwrap();
     assert_eq!(listed.items.len(), 1);
     assert_eq!(
-        listed.items[0].last_used_at, None,
+        listed.items[0].record.last_used_at, None,
         "a refused call recorded a use"
     );
 }

@@ -361,11 +361,11 @@ async fn main() -> Result<(), BoxError> {
         cursor: None,
     };
     loop {
-        let page = lifecycle::list(store, pepper, &identity, &request).await?;
+        let page = lifecycle::list(store, pepper, &identity, &request, Timestamp::now()).await?;
         active += page
             .items
             .iter()
-            .filter(|t| t.status(Timestamp::now()) == TokenStatus::Active)
+            .filter(|t| t.status == TokenStatus::Active)
             .count();
         match page.next_cursor {
             Some(next) => request.cursor = Some(next),

@@ -21,8 +21,8 @@ use crate::model::page::{Listing, PageRequest};
 use crate::model::policy::Policy;
 use crate::model::roles::Identity;
 use crate::model::time::Timestamp;
-use crate::model::tokens::{NewToken, TokenRecord, LISTING};
-use crate::rules::lifecycle;
+use crate::model::tokens::{NewToken, LISTING};
+use crate::rules::lifecycle::{self, Listed};
 use client_configs::client_configs;
 
 /// Management requests are small JSON documents; anything bigger is a mistake.
@@ -78,9 +78,9 @@ pub async fn list(app: &App, req: Request) -> Result<Response<Body>, Infallible>
             let identity = Identity::from_request(&req, &app.config)?;
             let request = page_request(&req, LISTING)?;
             let pepper = app.pepper.get().await?;
-            let page = lifecycle::list(&app.store, pepper, &identity, &request).await?;
-            let now = Timestamp::now();
-            let tokens: Vec<Value> = page.items.iter().map(|t| listed(t, now)).collect();
+            let page =
+                lifecycle::list(&app.store, pepper, &identity, &request, Timestamp::now()).await?;
+            let tokens: Vec<Value> = page.items.iter().map(listed).collect();
             let viewer = json!({ "user": identity.user, "role": identity.role.as_str() });
             Ok((
                 StatusCode::OK,
@@ -182,7 +182,8 @@ fn page_request(req: &Request, listing: Listing) -> Result<PageRequest, Error> {
 }
 
 /// How a token appears in a listing: metadata and hint, never the secret or its hash.
-fn listed(t: &TokenRecord, now: Timestamp) -> Value {
+fn listed(listed: &Listed) -> Value {
+    let t = &listed.record;
     json!({
         "id": t.id.as_str(),
         "name": t.name,
@@ -192,7 +193,7 @@ fn listed(t: &TokenRecord, now: Timestamp) -> Value {
         "created_at": t.created_at,
         "expires_at": t.expires_at,
         "last_used_at": t.last_used_at,
-        "status": t.status(now),
+        "status": listed.status,
         "revoked_reason": t.revocation.as_ref().map(|r| r.reason),
         "revoked_by": t.revocation.as_ref().and_then(|r| r.by.as_deref()),
         "leak_url": t.revocation.as_ref().and_then(|r| r.url.as_deref()),

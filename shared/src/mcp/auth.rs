@@ -1,21 +1,18 @@
 //! Who is calling the MCP endpoint, checked on every request before any tool runs: the
-//! bearer token's format and checksum (no database call for a damaged token), then one
-//! strongly consistent read of the token — revoked, expired or unknown tokens are refused —
-//! then where the call comes from (the token's allowlist), then the account: its API
-//! access and its token policy (a maximum lifetime, the scopes tokens may use).
+//! bearer token's format and checksum (no database call for a damaged token), the token's
+//! rate (a token over it is refused before it is read), one strongly consistent read of
+//! the token, the account's profile when the token is fine on its own, and the decision
+//! of [`admission::admit`] — the one place that says whether a token may act.
 
 use std::net::IpAddr;
 
 use time::Duration;
 
+use super::limiter::{self, Limiter, Quota};
 use super::profiles::Profiles;
 use crate::error::{Error, TokenRefusal};
-use crate::model::account::Account;
-use crate::model::allowlist::AllowedIps;
-use crate::model::events::{Actor, RevokedReason};
+use crate::model::admission::{self, Admission, Caller, Profile, Refusal};
 use crate::model::hashing::{Pepper, TokenHash};
-use crate::model::ids::{AccountId, TokenId};
-use crate::model::scope::{Scope, Scopes};
 use crate::model::time::Timestamp;
 use crate::model::token::Token;
 use crate::model::tokens::Grant;
@@ -23,41 +20,15 @@ use crate::store::Store;
 
 /// A use is recorded at most once per token in this long.
 pub const LAST_USED_RESOLUTION: Duration = Duration::minutes(5);
-const GENERATE_HINT: &str = "generate a new one in Settings → MCP Tokens";
 
-/// An authenticated MCP caller, with the account profile read to authenticate it (tools
-/// that describe the account use it instead of reading it again).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub account: AccountId,
-    pub token_id: TokenId,
-    /// What the token may do under the account's policy today.
-    pub scopes: Scopes,
-    /// When the token stops working: its own expiry or the policy's maximum lifetime,
-    /// whichever comes first.
-    pub expires_at: Option<Timestamp>,
-    pub profile: Account,
-}
-
-impl Caller {
-    pub fn may(&self, scope: Scope) -> bool {
-        self.scopes.contains(scope)
-    }
-
-    /// This token, making a change with `tool`: what its history records.
-    pub fn acting_with(&self, tool: &'static str) -> Actor {
-        Actor {
-            token_id: self.token_id.clone(),
-            tool,
-        }
-    }
-}
-
-/// A successful check, and the use to record if the last one is stale.
+/// An admitted call: who calls, what it is told of its rate, and what is left to write
+/// once it is answered (its use, if the last one recorded is stale; its rate counts).
 #[derive(Debug)]
 pub struct Authenticated {
     pub caller: Caller,
+    pub quota: Quota,
     pub record_use: Option<Grant>,
+    pub send: Option<limiter::Send>,
 }
 
 /// The token of an `Authorization` header value, as its hash: what identifies it before
@@ -66,102 +37,61 @@ pub fn credential(pepper: &Pepper, authorization: Option<&str>) -> Result<TokenH
     Ok(pepper.hash(&bearer(authorization)?))
 }
 
-/// Checks a token, by its hash, used from `source`: read it (one strongly consistent
-/// read: a revoke must be seen by the very next call), decide, then take the account's
-/// profile (read at most every few seconds per instance, see [`Profiles`]) and apply its
-/// policy.
+/// Admits the call with the token of hash `hash`, from `source`, at `now`, or says why
+/// not. A refused call of a real token counts against its rate too, so that a client
+/// that keeps trying is soon refused before the read, at no DynamoDB request.
 pub async fn authenticate(
     store: &Store,
     profiles: &Profiles,
+    limiter: &Limiter,
     hash: &TokenHash,
     source: Option<IpAddr>,
     now: Timestamp,
 ) -> Result<Authenticated, Error> {
+    let now_ms = i64::try_from(now.unix_millis()).unwrap_or(i64::MAX);
+    limiter.check(hash, now_ms)?;
+    // Strongly consistent: a revoke must be seen by the very next call.
     let grant = store.find_token(hash).await?;
-    let grant = admit(grant, now)?;
-    if let Some(allowed) = &grant.allowed_ips {
-        check_source(allowed, source)?;
-    }
-    let Some(profile) = profiles.granting(store, &grant.account).await? else {
-        return Err(Error::ApiAccessDisabled);
+    let decision = match (
+        admission::admit(grant.as_ref(), Profile::Unread, source, now),
+        &grant,
+    ) {
+        (Admission::NeedsProfile, Some(found)) => {
+            let profile = profiles.get(store, &found.account).await?;
+            let profile = profile.as_ref().map_or(Profile::Missing, Profile::Read);
+            admission::admit(grant.as_ref(), profile, source, now)
+        }
+        (decided, _) => decided,
     };
-    let policy = profile.policy;
-    let lifetime_end = policy.lifetime_end(grant.created_at);
-    if let Some(end) = lifetime_end.filter(|end| *end <= now) {
-        return Err(Error::InvalidToken(TokenRefusal::Expired, format!(
-            "this token expired at {end}: the account's token policy lets tokens live at most {} days; {GENERATE_HINT}",
-            policy.max_lifetime_days.unwrap_or_default()
-        )));
-    }
-    let stale = grant.last_used_at.is_none_or(|at| {
-        now.checked_sub(LAST_USED_RESOLUTION)
-            .is_some_and(|s| at < s)
-    });
-    let expires_at = match (grant.expires_at, lifetime_end) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+    let caller = match decision {
+        Admission::Admitted(caller) => caller,
+        Admission::Refused(refusal) => {
+            // Unknown hashes are anyone's to make up: they are not tracked.
+            if refusal != Refusal::Unknown {
+                limiter.count_refused(hash, now_ms);
+            }
+            return Err(refusal.into());
+        }
+        Admission::NeedsProfile => {
+            return Err(Error::Internal(
+                "admission asked again for the profile it had".into(),
+            ))
+        }
     };
+    let (quota, send) = limiter.admit(hash, &caller.token_id, now_ms)?;
+    let stale = grant
+        .as_ref()
+        .and_then(|g| g.last_used_at)
+        .is_none_or(|at| {
+            now.checked_sub(LAST_USED_RESOLUTION)
+                .is_some_and(|s| at < s)
+        });
     Ok(Authenticated {
-        caller: Caller {
-            account: grant.account.clone(),
-            token_id: grant.token_id.clone(),
-            scopes: policy.effective_scopes(grant.scopes),
-            expires_at,
-            profile,
-        },
-        record_use: stale.then_some(grant),
+        caller,
+        quota,
+        record_use: grant.filter(|_| stale),
+        send,
     })
-}
-
-/// A pinned token works only from its allowlist; a request whose address is unknown is
-/// refused too, never waved through.
-fn check_source(allowed: &AllowedIps, source: Option<IpAddr>) -> Result<(), Error> {
-    if source.is_some_and(|ip| allowed.permits(ip)) {
-        return Ok(());
-    }
-    let from = source.map_or("an unknown address".to_owned(), |ip| {
-        ip.to_canonical().to_string()
-    });
-    Err(Error::AddressNotAllowed(format!(
-        "this token may only be used from {}; this request came from {from}",
-        allowed.to_strings().join(", ")
-    )))
-}
-
-/// Where revocation and expiry are checked: the token as found by its hash, or why it is
-/// refused.
-fn admit(grant: Option<Grant>, now: Timestamp) -> Result<Grant, Error> {
-    let grant = grant.ok_or_else(|| {
-        Error::InvalidToken(TokenRefusal::Unknown, format!(
-            "this token is not recognized — it may belong to another environment or have been deleted; {GENERATE_HINT}"
-        ))
-    })?;
-    if grant.revoked {
-        let message = match (grant.revoked_reason, grant.leak_url.as_deref()) {
-            (Some(RevokedReason::Leaked), Some(url)) => format!(
-                "this token was found in public at {url} and revoked automatically; {GENERATE_HINT}, and keep it out of code you share"
-            ),
-            (Some(RevokedReason::Leaked), None) => format!(
-                "this token was found in public and revoked automatically; {GENERATE_HINT}, and keep it out of code you share"
-            ),
-            (Some(RevokedReason::ReportedByHolder), _) => format!(
-                "this token was reported as leaked and revoked; {GENERATE_HINT}"
-            ),
-            _ => format!("this token was revoked; {GENERATE_HINT}"),
-        };
-        let why = match grant.revoked_reason {
-            Some(RevokedReason::Leaked | RevokedReason::ReportedByHolder) => TokenRefusal::Leaked,
-            _ => TokenRefusal::Revoked,
-        };
-        return Err(Error::InvalidToken(why, message));
-    }
-    if let Some(at) = grant.expires_at.filter(|at| *at <= now) {
-        return Err(Error::InvalidToken(
-            TokenRefusal::Expired,
-            format!("this token expired at {at}; {GENERATE_HINT}"),
-        ));
-    }
-    Ok(grant)
 }
 
 /// Records a use (see [`authenticate`]); a failure is logged, never the caller's problem.
@@ -226,57 +156,6 @@ mod tests {
             TokenError::Padded.to_string()
         );
         assert_eq!(message(Some("Bearer")), TokenError::Missing.to_string());
-    }
-
-    fn grant(expires_at: Option<i64>, revoked: bool) -> Option<Grant> {
-        let at = |s| Timestamp::from_unix(s).unwrap();
-        let token = Token::parse(TOKEN).unwrap();
-        Some(Grant {
-            account: AccountId::parse("acct_a").unwrap(),
-            token_id: TokenId::new(at(0)).unwrap(),
-            hash: Pepper::new(&[1; 32]).unwrap().hash(&token),
-            scopes: Scopes::all(),
-            created_at: at(0),
-            expires_at: expires_at.map(at),
-            allowed_ips: None,
-            revoked,
-            revoked_reason: None,
-            leak_url: None,
-            last_used_at: None,
-        })
-    }
-
-    #[test]
-    fn unknown_revoked_and_expired_tokens_are_refused_with_what_to_do() {
-        let now = Timestamp::from_unix(1_000).unwrap();
-        let refusal = |g| admit(g, now).unwrap_err().to_string();
-        assert!(refusal(None).contains("not recognized"));
-        assert!(refusal(grant(None, true)).contains("was revoked"));
-        assert!(refusal(grant(Some(1_000), false)).contains("expired at 1970-01-01T00:16:40Z"));
-        assert!(admit(grant(Some(1_001), false), now).is_ok());
-        assert!(admit(grant(None, false), now).is_ok());
-    }
-
-    #[test]
-    fn a_pinned_token_works_only_from_its_networks() {
-        let allowed = AllowedIps::parse(&["203.0.113.0/24", "2001:db8::/32"])
-            .unwrap()
-            .unwrap();
-        let from = |ip: &str| check_source(&allowed, Some(ip.parse().unwrap()));
-        assert!(from("203.0.113.77").is_ok());
-        assert!(from("2001:db8::5").is_ok());
-        assert!(from("::ffff:203.0.113.5").is_ok());
-        let refused = from("198.51.100.1").unwrap_err();
-        assert_eq!(refused.status(), 403);
-        assert_eq!(
-            refused.to_string(),
-            "this token may only be used from 203.0.113.0/24, 2001:db8::/32; this request came from 198.51.100.1"
-        );
-        let unknown = check_source(&allowed, None).unwrap_err().to_string();
-        assert!(
-            unknown.ends_with("came from an unknown address"),
-            "{unknown}"
-        );
     }
 
     mod properties {

@@ -36,19 +36,19 @@ impl Profiles {
         self.kept.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The account's profile if it grants API access, from this instance's copy while it
-    /// is fresh; `None` if the account has none or it does not grant access.
-    pub async fn granting(&self, store: &Store, id: &AccountId) -> Result<Option<Account>, Error> {
+    /// The account's profile, from this instance's copy while it is fresh; `None` if the
+    /// account has none. Only a profile that grants API access is kept.
+    pub async fn get(&self, store: &Store, id: &AccountId) -> Result<Option<Account>, Error> {
         let now = Instant::now();
         if let Some((account, at)) = self.kept().get(id) {
             if now.duration_since(*at) < self.ttl {
                 return Ok(Some(account.clone()));
             }
         }
-        let read = store.account(id).await?.filter(|a| a.api_access);
+        let read = store.account(id).await?;
         let mut kept = self.kept();
         match &read {
-            Some(account) if !self.ttl.is_zero() => {
+            Some(account) if account.api_access && !self.ttl.is_zero() => {
                 if kept.len() >= MAX_KEPT && !kept.contains_key(id) {
                     let oldest = kept
                         .iter()

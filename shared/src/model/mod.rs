@@ -10,9 +10,11 @@
 //! - [`tokens`], [`events`]: a token's record, grant and history;
 //! - [`account`], [`roles`]: the account, and who acts for it;
 //! - [`policy`], [`allowlist`]: what an account allows its tokens, where a token may be used;
+//! - [`admission`]: whether a token may act — its standing, and an MCP call's admission;
 //! - [`customers`], [`agents`], [`credits`], [`calls`]: the account's data.
 
 pub mod account;
+pub mod admission;
 pub mod agents;
 pub mod allowlist;
 pub mod calls;

@@ -7,6 +7,33 @@ use serde::{Serialize, Serializer};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, Duration, OffsetDateTime};
 
+/// Where a request's one reading of the time comes from: the system's clock, or one a test
+/// sets and moves (a rate limit's minute need not be waited out in real time).
+#[derive(Debug, Clone, Default)]
+pub struct Clock(Option<std::sync::Arc<std::sync::Mutex<Timestamp>>>);
+
+impl Clock {
+    /// A clock that stands at `at` until it is moved.
+    pub fn set_at(at: Timestamp) -> Clock {
+        Clock(Some(std::sync::Arc::new(std::sync::Mutex::new(at))))
+    }
+
+    pub fn now(&self) -> Timestamp {
+        match &self.0 {
+            None => Timestamp::now(),
+            Some(set) => *set.lock().unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+
+    /// Moves a set clock on by `by` (the system's clock moves by itself).
+    pub fn advance(&self, by: Duration) {
+        if let Some(set) = &self.0 {
+            let mut at = set.lock().unwrap_or_else(|e| e.into_inner());
+            *at = at.checked_add(by).unwrap_or(*at);
+        }
+    }
+}
+
 /// An instant, UTC. Keeps sub-second precision for ids made from it; what is stored and
 /// shown is whole seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -56,15 +56,24 @@ pub enum TokenStatus {
     Expired,
 }
 
+/// What both of a token's items say of its life: whether it was revoked, when it was made
+/// and when it expires. Where that leaves the token is [`admission::standing`]'s to say
+/// (computed at read time: expiry needs no write to take effect).
+///
+/// [`admission::standing`]: super::admission::standing
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Life {
+    pub revoked: bool,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+}
+
 impl TokenRecord {
-    /// Computed at read time: expiry needs no write to take effect.
-    pub fn status(&self, now: Timestamp) -> TokenStatus {
-        if self.revoked_at.is_some() {
-            TokenStatus::Revoked
-        } else if self.expires_at.is_some_and(|at| at <= now) {
-            TokenStatus::Expired
-        } else {
-            TokenStatus::Active
+    pub fn life(&self) -> Life {
+        Life {
+            revoked: self.revoked_at.is_some(),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
         }
     }
 }
@@ -87,9 +96,12 @@ pub struct Grant {
 }
 
 impl Grant {
-    /// Whether it works now: not revoked, not expired.
-    pub fn is_live(&self, now: Timestamp) -> bool {
-        !self.revoked && self.expires_at.is_none_or(|at| at > now)
+    pub fn life(&self) -> Life {
+        Life {
+            revoked: self.revoked,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+        }
     }
 }
 
@@ -245,37 +257,6 @@ mod tests {
     fn empty_scope_list_is_refused() {
         let err = NewToken::from_json(br#"{"name": "x", "scopes": []}"#).unwrap_err();
         assert_eq!(err.code(), "invalid_scope");
-    }
-
-    #[test]
-    fn status_is_computed_from_the_record_at_read_time() {
-        let at = |s| Timestamp::from_unix(s).unwrap();
-        let hash = crate::model::hashing::Pepper::new(&[7; 32]).unwrap().hash(
-            &crate::model::token::Token::parse(
-                "kmcp_000000000000000000000000000000000000000001W9ct",
-            )
-            .unwrap(),
-        );
-        let mut record = TokenRecord {
-            id: TokenId::new(at(100)).unwrap(),
-            account: AccountId::parse("acct_a").unwrap(),
-            name: "x".into(),
-            hint: "kmcp_…W9ct".into(),
-            scopes: Scopes::all(),
-            created_by: "u".into(),
-            created_at: at(100),
-            expires_at: Some(at(200)),
-            last_used_at: None,
-            revoked_at: None,
-            revocation: None,
-            hash,
-            counted: true,
-            allowed_ips: None,
-        };
-        assert_eq!(record.status(at(199)), TokenStatus::Active);
-        assert_eq!(record.status(at(200)), TokenStatus::Expired);
-        record.revoked_at = Some(at(150));
-        assert_eq!(record.status(at(160)), TokenStatus::Revoked);
     }
 
     mod properties {

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::model::admission;
 use crate::model::events::{Revocation, RevokedReason};
 use crate::model::hashing::{hex, Pepper, TokenHash};
 use crate::model::time::Timestamp;
@@ -165,7 +166,7 @@ pub async fn holder_report(
         url: None,
         source: None,
     };
-    let found = grants.values().filter(|g| g.is_live(now)).count();
+    let found = grants.values().filter(|g| is_live(g, now)).count();
     let revocations = grants
         .into_values()
         .map(|g| (g, reported.clone()))
@@ -195,7 +196,16 @@ async fn find<'a>(
 /// The tokens a report should revoke: ours and still live (revoked and expired ones
 /// stay as they are).
 fn live(grants: Vec<(Grant, Revocation)>, now: Timestamp) -> Vec<(Grant, Revocation)> {
-    grants.into_iter().filter(|(g, _)| g.is_live(now)).collect()
+    grants
+        .into_iter()
+        .filter(|(g, _)| is_live(g, now))
+        .collect()
+}
+
+/// Live by the token's own items: a report reads no policy (revoking a token the policy
+/// already ended is harmless).
+fn is_live(grant: &Grant, now: Timestamp) -> bool {
+    admission::standing(grant.life(), None, now).is_live()
 }
 
 /// Revokes, a few at a time; one that was revoked meanwhile is left as it is.

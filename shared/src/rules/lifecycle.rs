@@ -5,6 +5,7 @@
 use ring::rand::SystemRandom;
 
 use crate::error::Error;
+use crate::model::admission::{self, Standing};
 use crate::model::events::{self, Revocation, TokenEvent};
 use crate::model::hashing::Pepper;
 use crate::model::ids::TokenId;
@@ -13,7 +14,7 @@ use crate::model::policy::Policy;
 use crate::model::roles::Identity;
 use crate::model::time::Timestamp;
 use crate::model::token::Token;
-use crate::model::tokens::{NewToken, TokenRecord, LISTING, MAX_ACTIVE_TOKENS};
+use crate::model::tokens::{NewToken, TokenRecord, TokenStatus, LISTING, MAX_ACTIVE_TOKENS};
 use crate::store::{Store, Written};
 
 pub const API_ACCESS_WARNING: &str =
@@ -79,20 +80,43 @@ pub async fn generate(
     })
 }
 
-/// A page of the tokens the user may see, newest first.
+/// A listed token, and where it stands under the account's policy.
+#[derive(Debug)]
+pub struct Listed {
+    pub record: TokenRecord,
+    pub status: TokenStatus,
+}
+
+/// A page of the tokens the user may see, newest first, each with its status as the MCP
+/// endpoint would decide it now (the policy's maximum lifetime included: the profile is
+/// read beside the page).
 pub async fn list(
     store: &Store,
     pepper: &Pepper,
     identity: &Identity,
     request: &PageRequest,
-) -> Result<Page<TokenRecord>, Error> {
+    now: Timestamp,
+) -> Result<Page<Listed>, Error> {
     let account = &identity.account;
     let start = LISTING.start(pepper, account, request)?;
     let creator = (!identity.role.manages_account()).then_some(identity.user.as_str());
-    let slice = store
-        .list_tokens(account, start.size, start.after.as_ref(), creator)
-        .await?;
-    Ok(LISTING.page(pepper, account, slice))
+    let (slice, profile) = tokio::join!(
+        store.list_tokens(account, start.size, start.after.as_ref(), creator),
+        store.account(account)
+    );
+    let policy = profile?.map(|a| a.policy).unwrap_or_default();
+    let page = LISTING.page(pepper, account, slice?);
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|record| Listed {
+                status: admission::standing(record.life(), Some(&policy), now).status(),
+                record,
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+    })
 }
 
 /// A page of a token's history, newest first; another account's token, or for a member a
@@ -121,10 +145,11 @@ enum Decision {
     Revoke,
 }
 
-fn decide(record: &TokenRecord) -> Decision {
-    match record.revoked_at {
-        Some(_) => Decision::AlreadyRevoked,
-        None => Decision::Revoke,
+/// Revoked already, or to revoke — an expired token too, so that it frees its place.
+fn decide(record: &TokenRecord, now: Timestamp) -> Decision {
+    match admission::standing(record.life(), None, now) {
+        Standing::Revoked => Decision::AlreadyRevoked,
+        Standing::Live { .. } | Standing::Expired { .. } => Decision::Revoke,
     }
 }
 
@@ -140,7 +165,7 @@ pub async fn revoke(
     // A race with another revoke (or a retire) costs a re-read; three rounds are plenty.
     for _ in 0..3 {
         let record = visible(identity, store.token(&identity.account, &id).await?)?;
-        if decide(&record) == Decision::AlreadyRevoked
+        if decide(&record, now) == Decision::AlreadyRevoked
             || store
                 .revoke_token(&record, &Revocation::by_user(&identity.user), now)
                 .await?

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::Tools;
 use crate::error::Error;
-use crate::mcp::auth::Caller;
+use crate::model::admission::Caller;
 use crate::model::ids::{AccountId, TokenId};
 use crate::model::time::Timestamp;
 

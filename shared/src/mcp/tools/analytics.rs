@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{needs, Tools};
 use crate::error::Error;
-use crate::mcp::auth::Caller;
+use crate::model::admission::Caller;
 use crate::model::calls::{Call, DateRange, GroupBy, Usage};
 use crate::model::page::PageRequest;
 use crate::model::scope::Scope;

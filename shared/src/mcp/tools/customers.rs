@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{needs, Tools};
 use crate::error::Error;
-use crate::mcp::auth::Caller;
+use crate::model::admission::Caller;
 use crate::model::customers::{Customer, CustomerFields, CustomerStatus};
 use crate::model::page::{Page, PageRequest};
 use crate::model::scope::Scope;

@@ -24,10 +24,10 @@ use rmcp::service::RequestContext;
 use rmcp::{tool_handler, ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::json;
 
-use super::auth::Caller;
 use super::profiles::Profiles;
 use crate::app::App;
 use crate::error::Error;
+use crate::model::admission::Caller;
 use crate::model::hashing::Pepper;
 use crate::model::scope::Scope;
 use crate::model::time::Timestamp;
