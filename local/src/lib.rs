@@ -9,7 +9,7 @@ pub mod server;
 
 use std::sync::Arc;
 
-use knotie::config::{Config, DEFAULT_ACCOUNT_CLAIM};
+use knotie::config::Config;
 use knotie::leaks::Leaks;
 use knotie::mcp::Mcp;
 use knotie::model::hashing::Pepper;
@@ -30,8 +30,12 @@ pub fn env_or(name: &str, default: &str) -> String {
 }
 
 /// What the local server serves, configured from the environment: `PORT` (3000),
-/// `TABLE_NAME`, `DYNAMODB_ENDPOINT`, `DEV_PEPPER`, `ACCOUNT_CLAIM`, `ROLE_CLAIM`, `MCP_URL`,
-/// `WEB_DIR`, `SECRET_SCANNING_KEYS_URL`, `MCP_RATE_LIMIT_PER_MINUTE`.
+/// `DYNAMODB_ENDPOINT`, `DEV_PEPPER`, `WEB_DIR`, and the variables a function reads, parsed
+/// and checked as a function parses them ([`Config::local`]): `TABLE_NAME`
+/// (`knotie-local`), `ACCOUNT_CLAIM`, `ROLE_CLAIM`, `MCP_URL` (this server's `/mcp`),
+/// `SECRET_SCANNING_KEYS_URL` (a test points it at a key server of its own),
+/// `MCP_RATE_LIMIT_PER_MINUTE` (a test sets a low limit to see 429s quickly) and
+/// `MCP_ACCOUNT_CACHE_SECONDS`.
 pub struct Local {
     pub port: u16,
     /// The built Settings page (`WEB_DIR`, default `web/dist`).
@@ -44,30 +48,12 @@ pub struct Local {
 
 impl Local {
     pub async fn from_env() -> Result<Local, BoxError> {
-        let port: u16 = env_or("PORT", "3000").parse()?;
-        let config = Config {
-            table: env_or("TABLE_NAME", "knotie-local"),
-            account_claim: env_or("ACCOUNT_CLAIM", DEFAULT_ACCOUNT_CLAIM),
-            role_claim: env_or("ROLE_CLAIM", knotie::config::DEFAULT_ROLE_CLAIM),
-            // A test sets a low limit to see 429s quickly.
-            rate_limit_per_minute: env_or("MCP_RATE_LIMIT_PER_MINUTE", "120").parse()?,
-            account_cache: std::time::Duration::from_secs(
-                env_or("MCP_ACCOUNT_CACHE_SECONDS", "30").parse()?,
-            ),
-            mcp_url: Some(env_or("MCP_URL", &format!("http://127.0.0.1:{port}/mcp"))),
-            pepper_secret_id: None,
-            // Loopback only, against DNS rebinding; browsers on this machine may call it
-            // (the settings page, the MCP Inspector).
-            allowed_origins: vec!["http://127.0.0.1:*".into(), "http://localhost:*".into()],
-            allowed_hosts: Some(vec!["127.0.0.1".into(), "localhost".into(), "::1".into()]),
-            // A test can point this at a key server of its own.
-            secret_scanning_keys_url: env_or(
-                "SECRET_SCANNING_KEYS_URL",
-                knotie::config::DEFAULT_SECRET_SCANNING_KEYS_URL,
-            ),
-            // Metrics are CloudWatch's; the local server's terminal stays readable.
-            emit_metrics: false,
-        };
+        let port = env_or("PORT", "3000");
+        let port: u16 = port
+            .trim()
+            .parse()
+            .map_err(|_| format!("PORT must be a port number from 0 to 65535, not {port:?}"))?;
+        let config = Config::local(port, |name| std::env::var(name).ok())?;
         let dynamodb = env_or("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000");
         let sdk = knotie::aws::local_sdk_config().await;
         let store = Store::new(knotie::aws::dynamodb_at(&sdk, &dynamodb), &config.table);

@@ -12,6 +12,8 @@ pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 120;
 pub const DEFAULT_ACCOUNT_CACHE: Duration = Duration::from_secs(30);
 pub const DEFAULT_SECRET_SCANNING_KEYS_URL: &str =
     "https://api.github.com/meta/public_keys/secret_scanning";
+/// The local development server's table when `TABLE_NAME` is unset.
+pub const LOCAL_TABLE: &str = "knotie-local";
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -113,6 +115,32 @@ impl Config {
             emit_metrics: var("AWS_LAMBDA_FUNCTION_NAME").is_some(),
         })
     }
+
+    /// The local development server's settings (serving on `port`): the same variables,
+    /// parsing and bounds as a function's, so a value a deployment would refuse is refused
+    /// here too. What differs on a developer's machine: the table defaults to
+    /// [`LOCAL_TABLE`] and `MCP_URL` to the server's own endpoint; there is no pepper
+    /// secret (the server passes a fixed pepper); `Origin` and `Host` are loopback only,
+    /// whatever the environment says, against DNS rebinding — browsers on this machine
+    /// may call it (the Settings page, the MCP Inspector); and no metrics, which are
+    /// CloudWatch's, so the terminal stays readable.
+    pub fn local(port: u16, var: impl Fn(&str) -> Option<String>) -> Result<Config, BoxError> {
+        let set = |name: &str| var(name).filter(|v| !v.is_empty());
+        let config = Config::from_lookup(|name| {
+            set(name).or_else(|| match name {
+                "TABLE_NAME" => Some(LOCAL_TABLE.to_owned()),
+                "MCP_URL" => Some(format!("http://127.0.0.1:{port}/mcp")),
+                _ => None,
+            })
+        })?;
+        Ok(Config {
+            pepper_secret_id: None,
+            allowed_origins: vec!["http://127.0.0.1:*".into(), "http://localhost:*".into()],
+            allowed_hosts: Some(vec!["127.0.0.1".into(), "localhost".into(), "::1".into()]),
+            emit_metrics: false,
+            ..config
+        })
+    }
 }
 
 #[cfg(test)]
@@ -147,5 +175,111 @@ mod tests {
         assert!(zero.unwrap_err().to_string().contains("at least 1"));
         let missing = Config::from_lookup(|_| None).unwrap_err().to_string();
         assert!(missing.contains("TABLE_NAME"), "{missing}");
+    }
+
+    fn only(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn the_account_cache_is_bounded_to_30_seconds() {
+        let at = |seconds: &'static str| {
+            Config::from_lookup(move |name| match name {
+                "TABLE_NAME" => Some("t".to_owned()),
+                "MCP_ACCOUNT_CACHE_SECONDS" => Some(seconds.to_owned()),
+                _ => None,
+            })
+        };
+        assert_eq!(at("0").unwrap().account_cache, Duration::ZERO);
+        assert_eq!(at(" 30 ").unwrap().account_cache, Duration::from_secs(30));
+        for refused in ["31", "-1", "ten"] {
+            let message = at(refused).unwrap_err().to_string();
+            assert!(message.contains("from 0 to 30"), "{refused}: {message}");
+        }
+    }
+
+    #[test]
+    fn the_local_server_defaults_to_its_own_table_endpoint_and_loopback() {
+        let config = Config::local(3000, |_| None).unwrap();
+        assert_eq!(config.table, LOCAL_TABLE);
+        assert_eq!(config.mcp_url.as_deref(), Some("http://127.0.0.1:3000/mcp"));
+        assert_eq!(config.account_claim, DEFAULT_ACCOUNT_CLAIM);
+        assert_eq!(config.role_claim, DEFAULT_ROLE_CLAIM);
+        assert_eq!(config.rate_limit_per_minute, DEFAULT_RATE_LIMIT_PER_MINUTE);
+        assert_eq!(config.account_cache, DEFAULT_ACCOUNT_CACHE);
+        assert_eq!(
+            config.secret_scanning_keys_url,
+            DEFAULT_SECRET_SCANNING_KEYS_URL
+        );
+        assert_eq!(config.pepper_secret_id, None);
+        assert_eq!(
+            config.allowed_origins,
+            ["http://127.0.0.1:*", "http://localhost:*"]
+        );
+        assert_eq!(
+            config.allowed_hosts.as_deref(),
+            Some(&["127.0.0.1".to_owned(), "localhost".into(), "::1".into()][..])
+        );
+        assert!(!config.emit_metrics);
+        let other_port = Config::local(4100, |_| None).unwrap();
+        assert_eq!(
+            other_port.mcp_url.as_deref(),
+            Some("http://127.0.0.1:4100/mcp")
+        );
+    }
+
+    #[test]
+    fn the_local_server_reads_the_variables_a_function_reads() {
+        let config = Config::local(
+            3000,
+            only(&[
+                ("TABLE_NAME", "mine"),
+                ("MCP_URL", "http://127.0.0.1:9/mcp"),
+                ("ACCOUNT_CLAIM", "custom:org"),
+                ("ROLE_CLAIM", "custom:org_role"),
+                ("MCP_RATE_LIMIT_PER_MINUTE", "5"),
+                ("MCP_ACCOUNT_CACHE_SECONDS", "0"),
+                ("SECRET_SCANNING_KEYS_URL", "http://127.0.0.1:9/keys"),
+                // What a developer's machine never takes from its environment:
+                ("PEPPER_SECRET_ID", "prod-pepper"),
+                ("MCP_ALLOWED_ORIGINS", "https://evil.example"),
+                ("MCP_ALLOWED_HOSTS", "evil.example"),
+                ("AWS_LAMBDA_FUNCTION_NAME", "mcp"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.table, "mine");
+        assert_eq!(config.mcp_url.as_deref(), Some("http://127.0.0.1:9/mcp"));
+        assert_eq!(config.account_claim, "custom:org");
+        assert_eq!(config.role_claim, "custom:org_role");
+        assert_eq!(config.rate_limit_per_minute, 5);
+        assert_eq!(config.account_cache, Duration::ZERO);
+        assert_eq!(config.secret_scanning_keys_url, "http://127.0.0.1:9/keys");
+        assert_eq!(config.pepper_secret_id, None);
+        assert_eq!(
+            config.allowed_origins,
+            ["http://127.0.0.1:*", "http://localhost:*"]
+        );
+        assert!(!config
+            .allowed_hosts
+            .unwrap()
+            .contains(&"evil.example".to_owned()));
+        assert!(!config.emit_metrics);
+        // An empty value is unset, as for a function.
+        let empty = Config::local(3000, only(&[("TABLE_NAME", "")])).unwrap();
+        assert_eq!(empty.table, LOCAL_TABLE);
+    }
+
+    #[test]
+    fn the_local_server_refuses_what_a_function_refuses() {
+        let cache = Config::local(3000, only(&[("MCP_ACCOUNT_CACHE_SECONDS", "120")]));
+        assert!(cache.unwrap_err().to_string().contains("from 0 to 30"));
+        let rate = Config::local(3000, only(&[("MCP_RATE_LIMIT_PER_MINUTE", "0")]));
+        assert!(rate.unwrap_err().to_string().contains("at least 1"));
     }
 }

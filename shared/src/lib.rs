@@ -8,15 +8,21 @@
 //!    an item is shaped (`store::customers`, …) and the table layout ([`store::keys`]).
 //! 3. [`rules`]: what the product does — the token [`lifecycle`](rules::lifecycle) and the
 //!    account's customers, agents, credits and analytics — as read → decide → write.
-//! 4. The edges: [`browser`] (the Origin and Host allow-lists, checked first), [`api`]
-//!    (the management routes, the caller from JWT claims) and, with
-//!    the `mcp` feature, [`mcp`] (the endpoint, bearer-token authentication — where
+//! 4. The wiring a function is built from: [`config`] (read once), [`aws`] (SDK clients),
+//!    [`secrets`] (the pepper), [`logging`] (never a secret, at any level), [`metrics`]
+//!    (the one EMF line per request) and [`app`] (config, store and pepper, built once).
+//! 5. The edges, which turn requests into calls of the rules and the store, built from
+//!    the wiring: [`browser`] (the Origin and Host allow-lists, checked first), [`api`]
+//!    (the management routes, the caller from JWT claims), with the `leaks` feature,
+//!    [`leaks`] (the public leak routes, answering through `api`'s replies) and, with the
+//!    `mcp` feature, [`mcp`] (the endpoint, bearer-token authentication — where
 //!    revocation is checked on every call — and the tools, each declaring its scope).
-//! 5. The wiring a function is built from: [`config`] (read once), [`aws`] (SDK clients),
-//!    [`secrets`] (the pepper), [`logging`] (never a secret, at any level), [`app`].
 
-// A panic in a Lambda function kills the instance (panic = "abort"): library code may not
-// unwrap, expect, panic or index unchecked; tests may.
+// Library code may not unwrap, expect, panic or index unchecked (tests may): a panic fails
+// the invocation it happens in. The release profile unwinds (panic = "unwind", see the
+// workspace Cargo.toml), so the Lambda runtime catches a panic — ours or a dependency's —
+// as that one invocation's error and the instance lives on; these lints keep our own
+// code from relying on that.
 #![cfg_attr(
     not(test),
     deny(

@@ -2,24 +2,28 @@
 //! key schema below is what the local stack and the tests create and what a test checks
 //! `template.yaml` against.
 //!
-//! | item                  | PK                  | SK              |
-//! |-----------------------|---------------------|-----------------|
-//! | account profile       | `ACCT#<account>`    | `PROFILE`       |
-//! | active-token counter  | `ACCT#<account>`    | `TOKENS`        |
-//! | token metadata        | `ACCT#<account>`    | `TOKEN#<id>`    |
-//! | token by hash         | `TOKENHASH#<hash>`  | `TOKENHASH`     |
-//! | a counted token's expiry | `ACCT#<account>` | `EXPIRY#<expires at, RFC 3339>#<id>` |
-//! | customer              | `ACCT#<account>`    | `CUST#<id>`     |
-//! | voice agent           | `ACCT#<account>`    | `AGENT#<id>`    |
-//! | credit transaction    | `ACCT#<account>`    | `LEDGER#<id>`   |
-//! | idempotency record    | `ACCT#<account>`    | `IDEMP#<key>`   |
-//! | token history event   | `ACCT#<account>`    | `EVENT#<token id>#<event id>` |
-//! | call                  | `CALLS#<account>`   | `CALL#<started at, RFC 3339>#<id>` |
-//! | … by agent            | `CALLS#<account>#AGENT#<agent>` | the same |
-//! | … by customer         | `CALLS#<account>#CUST#<customer>` | the same |
-//! | daily usage per agent | `USAGE#<account>`   | `DAY#<date>#AGENT#<id>` |
-//! | a token's call counts | `RATE#<token id>`   | `RATE`          |
-//! | none: the MCP cold start's warm-up read | `WARMUP` | `WARMUP`  |
+//! | item                     | PK                                   | SK                                          |
+//! |--------------------------|--------------------------------------|---------------------------------------------|
+//! | account profile          | `ACCT#<account>`                     | `PROFILE`                                   |
+//! | active-token counter     | `ACCT#<account>`                     | `TOKENS`                                    |
+//! | token metadata           | `ACCT#<account>`                     | `TOKEN#<token id>`                          |
+//! | token by hash            | `TOKENHASH#<hash>`                   | `TOKENHASH`                                 |
+//! | a counted token's expiry | `ACCT#<account>`                     | `EXPIRY#<expires at, RFC 3339>#<token id>`  |
+//! | customer                 | `ACCT#<account>`                     | `CUST#<customer id>`                        |
+//! | voice agent              | `ACCT#<account>`                     | `AGENT#<agent id>`                          |
+//! | credit transaction       | `ACCT#<account>`                     | `LEDGER#<transaction id>`                   |
+//! | idempotency record       | `ACCT#<account>`                     | `IDEMP#<key>`                               |
+//! | token history event      | `ACCT#<account>`                     | `EVENT#<token id>#<event id>`               |
+//! | call                     | `CALLS#<account>`                    | `CALL#<started at, RFC 3339>#<call id>`     |
+//! | … by agent               | `CALLS#<account>#AGENT#<agent id>`   | the same                                    |
+//! | … by customer            | `CALLS#<account>#CUST#<customer id>` | the same                                    |
+//! | daily usage per agent    | `USAGE#<account>`                    | `DAY#<date>#AGENT#<agent id>`               |
+//! | a token's call counts    | `RATE#<token id>`                    | `RATE`                                      |
+//! | none: the MCP cold start's warm-up read | `WARMUP`              | `WARMUP`                                    |
+//!
+//! `<hash>` is the token's HMAC (lowercase hex), `<key>` the caller's idempotency key,
+//! `<date>` `YYYY-MM-DD`. A test reads this table and checks every row against the
+//! functions below, and that every key they build has a row: change both together.
 //!
 //! Ids are ULIDs, so `TOKEN#…` and `LEDGER#…` sort keys read newest first with a reverse
 //! Query. Calls and usage live in partitions of their own: they grow with traffic, the
@@ -138,4 +142,280 @@ pub fn usage_day(date: &str, agent: &AgentId) -> String {
 /// The sort-key range of the days from `from` to `to`, inclusive.
 pub fn usage_days(from: &str, to: &str) -> (String, String) {
     (format!("DAY#{from}#"), format!("DAY#{to}#~"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use ring::rand::SystemRandom;
+    use time::Duration;
+
+    use crate::model::calls::format_date;
+    use crate::model::credits::IdempotencyKey;
+    use crate::model::hashing::Pepper;
+    use crate::model::ids::{
+        AccountId, AgentId, CallId, CustomerId, EventId, TokenId, TransactionId,
+    };
+    use crate::model::time::Timestamp;
+    use crate::model::token::Token;
+    use crate::store::keys;
+
+    /// The module's own source: its doc table is what the test checks, and its `pub`
+    /// items are what the table must cover.
+    const SOURCE: &str = include_str!("keys.rs");
+
+    /// Names of this module that are attribute names, not key values: no row for them.
+    const NOT_KEYS: [&str; 4] = ["PK", "SK", "KEY_SCHEMA", "TTL"];
+
+    /// The table's rows as `(item, PK pattern, SK pattern)`, "the same" resolved to the
+    /// row above's SK.
+    fn documented_rows() -> Vec<(String, String, String)> {
+        let mut rows: Vec<(String, String, String)> = Vec::new();
+        for line in SOURCE.lines() {
+            let Some(row) = line.strip_prefix("//! |") else {
+                continue;
+            };
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            assert!(
+                cells.len() >= 3,
+                "the key table's row {line:?} has fewer than 3 cells"
+            );
+            let (item, pk, sk) = (cells[0], cells[1], cells[2]);
+            if pk == "PK" || pk.starts_with('-') {
+                continue; // the header and its rule
+            }
+            let sk = match sk {
+                "the same" => match rows.last() {
+                    Some((_, _, above)) => above.clone(),
+                    None => panic!("the key table's first row says \"the same\""),
+                },
+                sk => sk.trim_matches('`').to_owned(),
+            };
+            rows.push((item.to_owned(), pk.trim_matches('`').to_owned(), sk));
+        }
+        rows
+    }
+
+    /// Every `pub fn` and `pub const` of the module, by name.
+    fn public_names() -> BTreeSet<&'static str> {
+        SOURCE
+            .lines()
+            .filter_map(|line| {
+                line.strip_prefix("pub fn ")
+                    .or_else(|| line.strip_prefix("pub const "))
+            })
+            .map(|rest| {
+                let end = rest.find(['(', ':', '<']).unwrap_or(rest.len());
+                rest[..end].trim()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_key_table_is_what_the_functions_build_and_covers_them_all() {
+        // Sample values, each made through its real type.
+        let started = Timestamp::from_unix(1_767_225_600).unwrap(); // 2026-01-01T00:00:00Z
+        let expires = started.checked_add(Duration::days(30)).unwrap();
+        let account = AccountId::parse("acct_demo").unwrap();
+        let token_id = TokenId::new(started).unwrap();
+        let event_id = EventId::new(started).unwrap();
+        let customer_id = CustomerId::new(started).unwrap();
+        let agent_id = AgentId::new(started).unwrap();
+        let transaction_id = TransactionId::new(started).unwrap();
+        let call_id = CallId::new(started).unwrap();
+        let key = IdempotencyKey::parse("order-7").unwrap();
+        let token = Token::generate(&SystemRandom::new()).unwrap();
+        let hash = Pepper::new(&[7; 32]).unwrap().hash(&token);
+        let date = format_date(started.date());
+
+        let placeholders = [
+            ("<account>", account.to_string()),
+            ("<token id>", token_id.to_string()),
+            ("<event id>", event_id.to_string()),
+            ("<customer id>", customer_id.to_string()),
+            ("<agent id>", agent_id.to_string()),
+            ("<transaction id>", transaction_id.to_string()),
+            ("<call id>", call_id.to_string()),
+            ("<key>", key.as_str().to_owned()),
+            ("<hash>", hash.as_str().to_owned()),
+            ("<expires at, RFC 3339>", expires.rfc3339()),
+            ("<started at, RFC 3339>", started.rfc3339()),
+            ("<date>", date.clone()),
+        ];
+        let fill = |pattern: &str| {
+            let filled = placeholders
+                .iter()
+                .fold(pattern.to_owned(), |s, (name, value)| {
+                    s.replace(name, value)
+                });
+            assert!(
+                !filled.contains('<'),
+                "the key table's pattern {pattern:?} has a placeholder this test does not know: \
+                 add it to `placeholders`"
+            );
+            filled
+        };
+
+        // Every item kind, as the functions build it, with the names that build it.
+        let built: Vec<(&[&str], String, String)> = vec![
+            (
+                &["account", "PROFILE"],
+                keys::account(&account),
+                keys::PROFILE.into(),
+            ),
+            (
+                &["TOKEN_COUNTER"],
+                keys::account(&account),
+                keys::TOKEN_COUNTER.into(),
+            ),
+            (&["token"], keys::account(&account), keys::token(&token_id)),
+            (
+                &["token_hash", "TOKEN_HASH_SK"],
+                keys::token_hash(&hash),
+                keys::TOKEN_HASH_SK.into(),
+            ),
+            (
+                &["expiry"],
+                keys::account(&account),
+                keys::expiry(expires, &token_id),
+            ),
+            (
+                &["customer"],
+                keys::account(&account),
+                keys::customer(&customer_id),
+            ),
+            (&["agent"], keys::account(&account), keys::agent(&agent_id)),
+            (
+                &["ledger"],
+                keys::account(&account),
+                keys::ledger(&transaction_id),
+            ),
+            (
+                &["idempotency"],
+                keys::account(&account),
+                keys::idempotency(&key),
+            ),
+            (
+                &["event"],
+                keys::account(&account),
+                keys::event(&token_id, &event_id),
+            ),
+            (
+                &["calls", "call"],
+                keys::calls(&account),
+                keys::call(started, &call_id),
+            ),
+            (
+                &["calls_of_agent"],
+                keys::calls_of_agent(&account, &agent_id),
+                keys::call(started, &call_id),
+            ),
+            (
+                &["calls_of_customer"],
+                keys::calls_of_customer(&account, &customer_id),
+                keys::call(started, &call_id),
+            ),
+            (
+                &["usage", "usage_day"],
+                keys::usage(&account),
+                keys::usage_day(&date, &agent_id),
+            ),
+            (
+                &["rate", "RATE_SK"],
+                keys::rate(&token_id),
+                keys::RATE_SK.into(),
+            ),
+            (&["WARM_UP"], keys::WARM_UP.into(), keys::WARM_UP.into()),
+        ];
+
+        // Each row is exactly one item kind; each item kind has a row.
+        let rows = documented_rows();
+        assert_eq!(
+            rows.len(),
+            built.len(),
+            "the key table has {} rows, the test knows {} item kinds",
+            rows.len(),
+            built.len()
+        );
+        let mut documented = vec![false; built.len()];
+        for (item, pk, sk) in &rows {
+            let (pk, sk) = (fill(pk), fill(sk));
+            let Some(at) = built
+                .iter()
+                .position(|(_, bpk, bsk)| *bpk == pk && *bsk == sk)
+            else {
+                panic!(
+                    "the key table's row {item:?} reads PK {pk:?}, SK {sk:?}: no key function \
+                     builds that; the functions build {:?}",
+                    built.iter().map(|(_, pk, sk)| (pk, sk)).collect::<Vec<_>>()
+                );
+            };
+            assert!(
+                !documented[at],
+                "the key table's row {item:?} repeats another row"
+            );
+            documented[at] = true;
+        }
+
+        // The prefixes and ranges a query uses are those of documented keys.
+        let mut covered: BTreeSet<&str> = built
+            .iter()
+            .flat_map(|(names, ..)| names.iter().copied())
+            .collect();
+        let prefixes = [
+            ("TOKEN_PREFIX", keys::TOKEN_PREFIX, keys::token(&token_id)),
+            (
+                "CUSTOMER_PREFIX",
+                keys::CUSTOMER_PREFIX,
+                keys::customer(&customer_id),
+            ),
+            ("AGENT_PREFIX", keys::AGENT_PREFIX, keys::agent(&agent_id)),
+            (
+                "LEDGER_PREFIX",
+                keys::LEDGER_PREFIX,
+                keys::ledger(&transaction_id),
+            ),
+            (
+                "CALL_PREFIX",
+                keys::CALL_PREFIX,
+                keys::call(started, &call_id),
+            ),
+        ];
+        for (name, prefix, key) in prefixes {
+            assert!(
+                key.starts_with(prefix),
+                "{name} {prefix:?} does not begin {key:?}"
+            );
+            covered.insert(name);
+        }
+        let history = keys::events_of(&token_id);
+        assert!(keys::event(&token_id, &event_id).starts_with(&history));
+        assert!(!keys::event(&TokenId::new(started).unwrap(), &event_id).starts_with(&history));
+        covered.insert("events_of");
+        let in_range = |(from, to): &(String, String), key: &String| from <= key && key <= to;
+        let expiry_key = keys::expiry(expires, &token_id);
+        assert!(in_range(&keys::expiries_until(expires), &expiry_key));
+        assert!(!in_range(&keys::expiries_until(started), &expiry_key));
+        covered.insert("expiries_until");
+        let day = keys::usage_day(&date, &agent_id);
+        assert!(in_range(&keys::usage_days(&date, &date), &day));
+        let next_day = format_date(started.checked_add(Duration::days(1)).unwrap().date());
+        assert!(!in_range(&keys::usage_days(&next_day, &next_day), &day));
+        covered.insert("usage_days");
+
+        // A key kind added to the module must be added above, and so to the table.
+        let names = public_names();
+        assert!(
+            names.contains("account") && names.contains("WARM_UP"),
+            "the module's names were not read: {names:?}"
+        );
+        for name in names {
+            assert!(
+                covered.contains(name) || NOT_KEYS.contains(&name),
+                "keys::{name} is not checked against the key table: add its item kind to the \
+                 table in the module doc and to this test"
+            );
+        }
+    }
 }

@@ -22,7 +22,6 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{tool_handler, ErrorData as McpError, RoleServer, ServerHandler};
-use serde_json::json;
 
 use super::profiles::Profiles;
 use crate::app::App;
@@ -255,8 +254,7 @@ impl<C: AsRequestContext> FromContextPart<C> for Caller {
 impl IntoCallToolResult for Error {
     fn into_call_tool_result(self) -> Result<CallToolResponse, McpError> {
         if self.is_callers() {
-            let error = json!({ "error": { "code": self.code(), "message": self.to_string() } });
-            Ok(CallToolResult::structured_error(error).into())
+            Ok(CallToolResult::structured_error(self.to_json()).into())
         } else {
             tracing::error!(error = ?self, "tool failed");
             Err(McpError::internal_error(self.to_string(), None))
