@@ -1,6 +1,7 @@
 //! Each token's rate limit: 429 with `Retry-After` and `RateLimit-*` past it, service again
 //! after the wait, one count shared by every instance, and no DynamoDB request for a call
-//! that is refused.
+//! that is refused. The endpoint runs on a clock the tests set: a minute's wait is a
+//! move of the clock, not a minute of the run.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +11,8 @@ use knotie::mcp::Mcp;
 use knotie::App;
 use knotie_local::proxy::Proxy;
 use serde_json::json;
+
+use knotie::model::time::{Clock, Timestamp};
 
 use crate::common::mcp::{self as harness, Answer, McpCaller};
 use crate::common::{self};
@@ -33,12 +36,10 @@ async fn ping(mcp: &Mcp, token: &str) -> Answer {
     .await
 }
 
-/// Milliseconds into the current minute.
-fn into_minute() -> u64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    (now.as_millis() % 60_000) as u64
+/// A clock standing 5 s into the next minute.
+fn early_in_a_minute() -> Clock {
+    let now = Timestamp::now().unix();
+    Clock::set_at(Timestamp::from_unix(now - now % 60 + 65).unwrap())
 }
 
 #[tokio::test]
@@ -46,7 +47,8 @@ async fn a_token_past_its_rate_gets_429_with_retry_after_and_is_served_again_aft
     let app = Arc::new(limited_app(30).await);
     let account = common::account(&app, true).await;
     let token = harness::token(&app, &account, None).await;
-    let mcp = harness::mcp(Arc::clone(&app));
+    let clock = early_in_a_minute();
+    let mcp = harness::mcp_at(Arc::clone(&app), &clock);
     for i in 0..30 {
         let answer = ping(&mcp, &token).await;
         assert_eq!(answer.status, StatusCode::OK, "call {i}: {}", answer.body);
@@ -64,7 +66,7 @@ async fn a_token_past_its_rate_gets_429_with_retry_after_and_is_served_again_aft
     // The 30 calls fill this minute: the next is allowed a 30th of a minute after it
     // ends, when the sliding minute has let go of one of them.
     let retry_after = header(&refused, "retry-after");
-    let rest_of_minute = (60_000 - into_minute()).div_ceil(1000);
+    let rest_of_minute = 55;
     assert!(
         (rest_of_minute..=rest_of_minute + 3).contains(&retry_after),
         "{retry_after} s, {rest_of_minute} s left in the minute"
@@ -83,16 +85,12 @@ async fn a_token_past_its_rate_gets_429_with_retry_after_and_is_served_again_aft
         "{message}"
     );
     // Still refused shortly before the wait is over, served once it is.
-    if retry_after > 2 {
-        tokio::time::sleep(Duration::from_secs(retry_after - 2)).await;
-        assert_eq!(
-            ping(&mcp, &token).await.status,
-            StatusCode::TOO_MANY_REQUESTS
-        );
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    } else {
-        tokio::time::sleep(Duration::from_secs(retry_after)).await;
-    }
+    clock.advance(time::Duration::seconds(retry_after as i64 - 2));
+    assert_eq!(
+        ping(&mcp, &token).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    clock.advance(time::Duration::seconds(2));
     let again = ping(&mcp, &token).await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     // Another token of the account has its own count.
@@ -141,20 +139,19 @@ async fn the_count_is_shared_by_every_instance_and_a_refusal_costs_no_dynamodb_r
 #[tokio::test]
 async fn four_instances_stay_within_a_batch_each_of_the_limit() {
     const CAP: Duration = Duration::from_secs(30);
-    // Every admitted call must fall in one minute: start early enough in it.
-    if into_minute() > 25_000 {
-        tokio::time::sleep(Duration::from_millis(60_500 - into_minute())).await;
-    }
+    // Every admitted call falls in one minute: the clock stands still in it.
+    let clock = early_in_a_minute();
     let started = tokio::time::Instant::now();
     let mut runs = tokio::task::JoinSet::new();
     for limit in [60u32, 120] {
+        let clock = clock.clone();
         runs.spawn(async move {
             let app = Arc::new(limited_app(limit).await);
             let account = common::account(&app, true).await;
             let token = harness::token(&app, &account, None).await;
             let mut instances = tokio::task::JoinSet::new();
             for _ in 0..4 {
-                let (mcp, token) = (harness::mcp(Arc::clone(&app)), token.clone());
+                let (mcp, token) = (harness::mcp_at(Arc::clone(&app), &clock), token.clone());
                 instances.spawn(async move {
                     // One call at a time, as a Lambda instance serves them.
                     let (mut admitted, mut refused) = (0u32, 0u32);
@@ -188,6 +185,6 @@ async fn four_instances_stay_within_a_batch_each_of_the_limit() {
     }
     assert!(
         started.elapsed() < Duration::from_secs(34),
-        "the run stayed in its minute"
+        "the run stopped at its cap"
     );
 }

@@ -22,6 +22,11 @@ pub fn mcp(app: Arc<App>) -> Mcp {
     Mcp::new(app)
 }
 
+/// The endpoint on a clock the test sets and moves.
+pub fn mcp_at(app: Arc<App>, clock: &knotie::model::time::Clock) -> Mcp {
+    Mcp::with_clock(app, clock.clone())
+}
+
 /// The endpoint and a full-access token for a fresh, empty account with API access.
 pub async fn fresh() -> (Mcp, String) {
     let app = Arc::new(super::app().await);

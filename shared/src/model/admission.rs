@@ -78,6 +78,9 @@ pub struct Caller {
     /// When the token stops working, if it does.
     pub expires_at: Option<Timestamp>,
     pub profile: Account,
+    /// When the call was admitted: the request's one reading of the clock, which its
+    /// writes are stamped with too.
+    pub at: Timestamp,
 }
 
 impl Caller {
@@ -183,6 +186,7 @@ pub fn admit(
         scopes: account.policy.effective_scopes(grant.scopes),
         expires_at: ends,
         profile: account.clone(),
+        at: now,
     })
 }
 

@@ -11,7 +11,6 @@ use crate::model::admission::Caller;
 use crate::model::agents::{Agent, AgentFields, AgentStatus, Language, Voice};
 use crate::model::page::{Page, PageRequest};
 use crate::model::scope::Scope;
-use crate::model::time::Timestamp;
 use crate::rules::agents;
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -135,7 +134,7 @@ impl Tools {
             &caller.account,
             &p.customer_id,
             fields,
-            Timestamp::now(),
+            caller.at,
             Some(&via),
         );
         agent.await.map(Json)
@@ -170,7 +169,7 @@ impl Tools {
             &caller.account,
             &p.agent_id,
             fields,
-            Timestamp::now(),
+            caller.at,
             Some(&via),
         );
         agent.await.map(Json)

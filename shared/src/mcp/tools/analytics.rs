@@ -11,7 +11,6 @@ use crate::model::admission::Caller;
 use crate::model::calls::{Call, DateRange, GroupBy, Usage};
 use crate::model::page::PageRequest;
 use crate::model::scope::Scope;
-use crate::model::time::Timestamp;
 use crate::rules::analytics::{self, CallFilter};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -63,7 +62,7 @@ impl Tools {
         caller: Caller,
         Parameters(p): Parameters<UsageQuery>,
     ) -> Result<Json<Usage>, Error> {
-        let today = Timestamp::now().date();
+        let today = caller.at.date();
         let range = DateRange::parse(p.start_date.as_deref(), p.end_date.as_deref(), today)?;
         let filter = CallFilter {
             customer_id: p.customer_id.as_deref(),

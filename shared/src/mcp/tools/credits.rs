@@ -11,7 +11,6 @@ use crate::model::admission::Caller;
 use crate::model::credits::{Allocation, Balances, Transaction};
 use crate::model::page::{Page, PageRequest};
 use crate::model::scope::Scope;
-use crate::model::time::Timestamp;
 use crate::rules::credits::{self, AllocationRequest};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -80,7 +79,7 @@ impl Tools {
             &caller.account,
             caller.token_id.as_str(),
             request,
-            Timestamp::now(),
+            caller.at,
             Some(&via),
         );
         let allocation = allocation.await;

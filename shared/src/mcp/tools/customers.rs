@@ -11,7 +11,6 @@ use crate::model::admission::Caller;
 use crate::model::customers::{Customer, CustomerFields, CustomerStatus};
 use crate::model::page::{Page, PageRequest};
 use crate::model::scope::Scope;
-use crate::model::time::Timestamp;
 use crate::rules::customers;
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -122,7 +121,7 @@ impl Tools {
             &self.app.store,
             &caller.account,
             fields,
-            Timestamp::now(),
+            caller.at,
             Some(&via),
         );
         customer.await.map(Json)
@@ -156,7 +155,7 @@ impl Tools {
             &caller.account,
             &p.customer_id,
             fields,
-            Timestamp::now(),
+            caller.at,
             Some(&via),
         );
         customer.await.map(Json)

@@ -165,11 +165,7 @@ impl ServerHandler for Tools {
                 Err(_) => "error",
             },
         );
-        Ok(with_expiry_notice(
-            response?,
-            caller.expires_at,
-            Timestamp::now(),
-        ))
+        Ok(with_expiry_notice(response?, caller.expires_at, caller.at))
     }
 }
 
