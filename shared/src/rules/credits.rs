@@ -15,10 +15,6 @@ use crate::model::time::Timestamp;
 use crate::store::credits::Committed;
 use crate::store::Store;
 
-/// Concurrent allocations make the optimistic write retry; past this, report contention
-/// (503). A round is 1 batch read and 1 transaction.
-const MAX_ROUNDS: usize = 16;
-
 pub async fn balances(store: &Store, account: &AccountId) -> Result<Balances, Error> {
     let (profile, all) = tokio::try_join!(store.account(account), store.all_customers(account))?;
     let customers: Vec<CustomerBalance> = all
@@ -61,7 +57,10 @@ pub async fn allocate(
     let key = IdempotencyKey::parse(request.idempotency_key)?;
     let note = request.note.map(|t| NOTE.check("note", t)).transpose()?;
     let customer = customers::parse_id(request.customer_id)?;
-    for round in 0..MAX_ROUNDS {
+    // Concurrent allocations make the optimistic write try again, within the call's one
+    // retry budget (store::retry): a round is 1 batch read and 1 transaction.
+    let store = &store.in_call();
+    loop {
         // One read of the pool, the customer and the key: a retry of this very allocation
         // may have committed meanwhile, and then its result is the answer.
         let (pool, found, done) = store.allocation_state(account, &customer, &key).await?;
@@ -111,30 +110,16 @@ pub async fn allocate(
             }
             // Another allocation won the race for the pool: read again, after a pause
             // that spreads the racers out.
-            Committed::BalanceChanged => contention_pause(round).await,
+            Committed::BalanceChanged => {
+                store
+                    .wait_to_retry("balances kept changing during the allocation")
+                    .await?
+            }
             // A retry of this very allocation committed first: the next round answers
             // with its result.
             Committed::KeyUsed => {}
         }
     }
-    Err(Error::Unavailable {
-        what: "the credit ledger",
-        source: "balances kept changing during the allocation".into(),
-    })
-}
-
-/// A pause between optimistic rounds, random up to a ceiling that doubles each round (to
-/// 256 ms): allocations racing for one account's pool spread out and take turns instead
-/// of failing together.
-async fn contention_pause(round: usize) {
-    use ring::rand::{SecureRandom, SystemRandom};
-    let mut jitter = [0u8; 2];
-    let _ = SystemRandom::new().fill(&mut jitter);
-    let ceiling = 8_u64 << round.min(5);
-    let ms = u64::from(u16::from_be_bytes(jitter))
-        .checked_rem(ceiling)
-        .unwrap_or(0);
-    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
 }
 
 /// The balances after moving `amount` from the pool to a customer: never negative, never

@@ -162,8 +162,10 @@ pub async fn revoke(
     now: Timestamp,
 ) -> Result<(), Error> {
     let id = TokenId::parse(id).ok_or(Error::TokenNotFound)?;
-    // A race with another revoke (or a retire) costs a re-read; three rounds are plenty.
-    for _ in 0..3 {
+    // A race with another revoke (or a retire) costs a re-read, within the call's retry
+    // budget.
+    let store = &store.in_call();
+    loop {
         let record = visible(identity, store.token(&identity.account, &id).await?)?;
         if decide(&record, now) == Decision::AlreadyRevoked
             || store
@@ -173,11 +175,10 @@ pub async fn revoke(
         {
             return Ok(());
         }
+        store
+            .wait_to_retry("the token kept changing during the revoke")
+            .await?;
     }
-    Err(Error::Unavailable {
-        what: "the data store",
-        source: "the token kept changing during the revoke".into(),
-    })
 }
 
 /// The token if this user may see it; otherwise the same 404 as an unknown id, so that a

@@ -2,6 +2,8 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
 
+use super::ops::{collided, Condition, Write};
+
 use super::item::{s, time, Item, ItemExt};
 use super::{internal, keys, Store, Written};
 use crate::error::Error;
@@ -36,9 +38,12 @@ impl Store {
             .build()
             .map_err(internal)?;
         let mut writes = vec![
-            TransactWriteItem::builder()
-                .condition_check(customer_exists)
-                .build(),
+            Write::new(
+                Condition::Exists,
+                TransactWriteItem::builder()
+                    .condition_check(customer_exists)
+                    .build(),
+            ),
             self.create_op(agent_item(account, a))?,
         ];
         if let Some(event) = event {
@@ -46,8 +51,8 @@ impl Store {
         }
         match self.transact(writes).await? {
             None => Ok(Written::Yes),
-            Some(0) => Ok(Written::Refused),
-            Some(_) => Err(Error::Internal("a new agent id collided".into())),
+            Some(Condition::Exists) => Ok(Written::Refused),
+            Some(other) => Err(collided(other)),
         }
     }
 

@@ -1,7 +1,9 @@
 //! Credit items: the pool on the account's profile, each customer's balance on its item,
 //! the ledger (`LEDGER#<id>`, newest first) and idempotency records (`IDEMP#<key>`).
 
-use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::Update;
+
+use super::ops::{collided, Condition, Write};
 
 use super::customers::customer_from_item;
 use super::item::{n, put_opt, s, time, Item, ItemExt};
@@ -103,22 +105,25 @@ impl Store {
             self.set_if_unchanged(&pk, keys::PROFILE, "credit_pool", pool)?,
             self.set_if_unchanged(&pk, &keys::customer(customer), "credits", balance)?,
             self.create_op(ledger_item(account, t))?,
-            self.create_op(Item::from([
-                (keys::PK.into(), s(&pk)),
-                (keys::SK.into(), s(keys::idempotency(key))),
-                ("transaction_id".into(), s(t.transaction_id.as_str())),
-                ("customer_id".into(), s(customer.as_str())),
-                ("amount".into(), n(t.amount)),
-            ]))?,
+            Write {
+                condition: Condition::KeyUnused,
+                ..self.create_op(Item::from([
+                    (keys::PK.into(), s(&pk)),
+                    (keys::SK.into(), s(keys::idempotency(key))),
+                    ("transaction_id".into(), s(t.transaction_id.as_str())),
+                    ("customer_id".into(), s(customer.as_str())),
+                    ("amount".into(), n(t.amount)),
+                ]))?
+            },
         ];
         if let Some(event) = event {
             writes.push(self.event_op(account, event)?);
         }
         match self.transact(writes).await? {
             None => Ok(Committed::Yes),
-            Some(0 | 1) => Ok(Committed::BalanceChanged),
-            Some(3) => Ok(Committed::KeyUsed),
-            Some(_) => Err(Error::Internal("a new ledger entry collided".into())),
+            Some(Condition::BalanceAsRead) => Ok(Committed::BalanceChanged),
+            Some(Condition::KeyUnused) => Ok(Committed::KeyUsed),
+            Some(other) => Err(collided(other)),
         }
     }
 
@@ -150,7 +155,7 @@ impl Store {
         sk: &str,
         field: &str,
         change: Change,
-    ) -> Result<TransactWriteItem, Error> {
+    ) -> Result<Write, Error> {
         let update = Update::builder()
             .table_name(&self.table)
             .key(keys::PK, s(pk))
@@ -162,7 +167,7 @@ impl Store {
             .expression_attribute_values(":new", n(change.to))
             .build()
             .map_err(internal)?;
-        Ok(TransactWriteItem::builder().update(update).build())
+        Ok(Write::update(Condition::BalanceAsRead, update))
     }
 }
 

@@ -37,7 +37,7 @@ impl Store {
         }
         match self.transact(writes).await? {
             None => Ok(()),
-            Some(_) => Err(Error::Internal("a new customer collided".into())),
+            Some(other) => Err(super::ops::collided(other)),
         }
     }
 

@@ -2,7 +2,9 @@
 //! `EVENT#<token>#<event id>`, written in the same transaction as what it records, and
 //! removed by DynamoDB's TTL after 400 days.
 
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::ops::Write;
 
 use super::item::{n, put_opt, s, time, Item, ItemExt};
 use super::{keys, Store};
@@ -14,11 +16,7 @@ use crate::model::time::Timestamp;
 
 impl Store {
     /// The put that records `event`, for the transaction that makes it happen.
-    pub(super) fn event_op(
-        &self,
-        account: &AccountId,
-        event: &TokenEvent,
-    ) -> Result<TransactWriteItem, Error> {
+    pub(super) fn event_op(&self, account: &AccountId, event: &TokenEvent) -> Result<Write, Error> {
         let id = EventId::new(event.at)?;
         self.create_op(event_item(account, &id, event))
     }

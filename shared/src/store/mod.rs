@@ -8,7 +8,8 @@
 //!
 //! - [`keys`]: the table layout, every `PK`/`SK`;
 //! - `item`, `ops`: attribute conversions, and the primitives (consistent get, paged
-//!   query, conditional update, transactions retried on conflict);
+//!   query, conditional update, transactions whose failed conditions are named);
+//! - [`retry`]: the one retry policy, one budget per call;
 //! - [`table`]: creating the table (local stack and tests);
 //! - one module per item kind: [`tokens`], [`events`], [`accounts`], [`customers`],
 //!   [`agents`], [`credits`], [`calls`], [`rates`] (the rate limiter's shared counts);
@@ -25,12 +26,14 @@ mod item;
 pub mod keys;
 mod ops;
 pub mod rates;
+pub mod retry;
 #[cfg(feature = "seed")]
 pub mod seed;
 pub mod table;
 pub mod tokens;
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
@@ -38,12 +41,16 @@ use aws_sdk_dynamodb::error::{BoxError, SdkError};
 use aws_sdk_dynamodb::Client;
 
 use crate::error::Error;
+use retry::Budget;
 
 /// The DynamoDB client and the table it works on; built once per cold start.
 #[derive(Clone, Debug)]
 pub struct Store {
     client: Client,
     table: String,
+    /// The retry budget of the call this copy serves ([`Store::in_call`]); none: each
+    /// primitive has its own.
+    budget: Option<Arc<Budget>>,
 }
 
 impl Store {
@@ -52,6 +59,33 @@ impl Store {
         Store {
             client: Client::from_conf(counted.build()),
             table: table.into(),
+            budget: None,
+        }
+    }
+
+    /// This store for one call: every retry under it, in the store or in the rules,
+    /// draws from one [`Budget`]. A copy already in a call stays in it.
+    pub fn in_call(&self) -> Store {
+        Store {
+            budget: Some(self.budget()),
+            ..self.clone()
+        }
+    }
+
+    /// The call's retry budget, or a fresh one for a store in no call.
+    fn budget(&self) -> Arc<Budget> {
+        self.budget.clone().unwrap_or_default()
+    }
+
+    /// Waits before the rules try again what another writer changed under them (see
+    /// [`retry`]); an error once the call has retried enough. Only in a call: a loop on a
+    /// store in none would have no bound.
+    pub async fn wait_to_retry(&self, why: &'static str) -> Result<(), Error> {
+        match &self.budget {
+            Some(budget) => budget.wait(why).await,
+            None => Err(Error::Internal(
+                "a rule retried outside a call: take Store::in_call first".into(),
+            )),
         }
     }
 
@@ -110,4 +144,32 @@ pub enum Written {
     /// Its condition failed: the state it was based on changed (or a limit was reached);
     /// nothing was written.
     Refused,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> Store {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_dynamodb::config::Region::new("eu-west-1"))
+            .build();
+        Store::new(Client::from_conf(config), "t")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_shares_one_retry_budget_and_a_rule_cannot_retry_outside_one() {
+        let outside = store().wait_to_retry("contention").await.unwrap_err();
+        assert_eq!(outside.status(), 500, "a bug, not a 503: {outside:?}");
+        let call = store().in_call();
+        let same_call = call.in_call();
+        let mut retries = 0;
+        while call.wait_to_retry("contention").await.is_ok() {
+            retries += 1;
+        }
+        assert!(retries > 0 && retries <= retry::MAX_RETRIES);
+        let spent = same_call.wait_to_retry("contention").await.unwrap_err();
+        assert_eq!(spent.status(), 503, "the copy draws from the same budget");
+    }
 }

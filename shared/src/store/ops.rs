@@ -1,14 +1,12 @@
 //! The primitives every item kind is built on: a consistent get, a paged Query, an update
-//! of an existing item, and transactions retried on conflict.
-
-use std::time::Duration;
+//! of an existing item, and transactions whose failed conditions are named, retried on
+//! conflict within the call's budget ([`super::retry`]).
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
 };
-use ring::rand::{SecureRandom, SystemRandom};
 
 use super::item::{s, Item, ItemExt};
 use super::{internal, keys, unavailable, Store};
@@ -17,8 +15,6 @@ use crate::model::events::TokenEvent;
 use crate::model::ids::AccountId;
 use crate::model::page::{Position, Slice};
 
-/// Times a batch read asks again for what DynamoDB left unprocessed.
-const BATCH_ATTEMPTS: u32 = 5;
 /// Queries one page of a listing may take.
 const MAX_QUERIES_PER_PAGE: usize = 3;
 /// Items a Query reads when a filter drops some: more per request, the same bound.
@@ -26,9 +22,50 @@ const FILTERED_QUERY_LIMIT: usize = 100;
 /// Query pages (1 MB each) one read of a whole set may take.
 const MAX_PAGES_PER_READ: usize = 10;
 
-/// Conflicting transactions are retried; each retry waits a little longer, with jitter so
-/// racers spread out.
-const MAX_ATTEMPTS: u32 = 40;
+/// What a write's condition asks, by name: a cancelled transaction reports which one
+/// failed by this name, never by the write's place in it, so reordering a transaction
+/// cannot change what its outcome means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Condition {
+    /// None: the write always applies.
+    Always,
+    /// A new item: no item has its key (a new id, a new history event).
+    New,
+    /// The item exists.
+    Exists,
+    /// The account holds fewer active tokens than its limit.
+    UnderLimit,
+    /// The token is not revoked (and, if it counted, still counts).
+    NotRevoked,
+    /// An expired token still holds one of the account's places.
+    StillCounted,
+    /// No use of the token was recorded since the stale moment.
+    UseStale,
+    /// A balance is still what was read.
+    BalanceAsRead,
+    /// The idempotency key is unused.
+    KeyUnused,
+}
+
+/// One write of a transaction, and the name of its condition.
+#[derive(Debug, Clone)]
+pub(super) struct Write {
+    pub(super) op: TransactWriteItem,
+    pub(super) condition: Condition,
+}
+
+impl Write {
+    pub(super) fn new(condition: Condition, op: TransactWriteItem) -> Write {
+        Write { op, condition }
+    }
+
+    pub(super) fn update(condition: Condition, update: Update) -> Write {
+        Write::new(
+            condition,
+            TransactWriteItem::builder().update(update).build(),
+        )
+    }
+}
 
 impl Store {
     /// One item by key, strongly consistent: callers act on what they read.
@@ -233,30 +270,29 @@ impl Store {
                 .expression_attribute_names(format!("#f{i}"), name)
                 .expression_attribute_values(format!(":v{i}"), value);
         }
-        let update = TransactWriteItem::builder()
-            .update(update.build().map_err(internal)?)
-            .build();
+        let update = Write::update(Condition::Exists, update.build().map_err(internal)?);
         match self
             .transact(vec![update, self.event_op(account, event)?])
             .await?
         {
             None => self.get(pk, sk).await,
-            Some(0) => Ok(None),
-            Some(_) => Err(Error::Internal("a history event collided".into())),
+            Some(Condition::Exists) => Ok(None),
+            Some(other) => Err(collided(other)),
         }
     }
 
     /// Many items by key, strongly consistent, 100 a request; what DynamoDB leaves
-    /// unprocessed is asked for again a few times, then it is a 503. Absent items are
-    /// simply not returned.
+    /// unprocessed is asked for again within the call's retry budget, then it is a 503.
+    /// Absent items are simply not returned.
     pub(super) async fn get_many(&self, keys: Vec<(String, String)>) -> Result<Vec<Item>, Error> {
+        let budget = self.budget();
         let mut found = Vec::new();
         for chunk in keys.chunks(100) {
             let mut wanted: Vec<Item> = chunk
                 .iter()
                 .map(|(pk, sk)| Item::from([(keys::PK.into(), s(pk)), (keys::SK.into(), s(sk))]))
                 .collect();
-            for attempt in 1..=BATCH_ATTEMPTS {
+            loop {
                 let request = KeysAndAttributes::builder()
                     .set_keys(Some(wanted))
                     .consistent_read(true)
@@ -282,36 +318,33 @@ impl Store {
                 if wanted.is_empty() {
                     break;
                 }
-                if attempt == BATCH_ATTEMPTS {
-                    return Err(Error::Unavailable {
-                        what: "the data store",
-                        source: "reads kept being throttled".into(),
-                    });
-                }
-                backoff(attempt).await;
+                budget.wait("reads kept being throttled").await?;
             }
         }
         Ok(found)
     }
 
     /// A put, for a transaction, that fails rather than overwrite an item.
-    pub(super) fn create_op(&self, item: Item) -> Result<TransactWriteItem, Error> {
+    pub(super) fn create_op(&self, item: Item) -> Result<Write, Error> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(internal)?;
-        Ok(TransactWriteItem::builder().put(put).build())
+        Ok(Write::new(
+            Condition::New,
+            TransactWriteItem::builder().put(put).build(),
+        ))
     }
 
-    /// Runs a transaction, retrying conflicts with other transactions. `Ok(None)` when it
-    /// committed, `Ok(Some(i))` when the condition on item `i` failed.
-    pub(super) async fn transact(
-        &self,
-        items: Vec<TransactWriteItem>,
-    ) -> Result<Option<usize>, Error> {
-        for attempt in 1..=MAX_ATTEMPTS {
+    /// Runs a transaction, retrying conflicts with other transactions within the call's
+    /// budget. `Ok(None)` when it committed, `Ok(Some(condition))` when that condition
+    /// failed and nothing was written.
+    pub(super) async fn transact(&self, writes: Vec<Write>) -> Result<Option<Condition>, Error> {
+        let items: Vec<TransactWriteItem> = writes.iter().map(|w| w.op.clone()).collect();
+        let budget = self.budget();
+        loop {
             let result = self
                 .client
                 .transact_write_items()
@@ -320,17 +353,32 @@ impl Store {
                 .await;
             match result.map_err(cancelled) {
                 Ok(_) => return Ok(None),
-                Err(Ok(Cancelled::Condition(i))) => return Ok(Some(i)),
-                Err(Ok(Cancelled::Conflict)) if attempt < MAX_ATTEMPTS => backoff(attempt).await,
-                Err(Ok(Cancelled::Conflict)) => break,
+                Err(Ok(Cancelled::Condition(i))) => {
+                    let failed = writes.get(i).map(|w| w.condition);
+                    return failed.map(Some).ok_or_else(|| {
+                        Error::Internal("DynamoDB named a write the transaction had not".into())
+                    });
+                }
+                Err(Ok(Cancelled::Conflict)) => {
+                    budget
+                        .wait("too many concurrent changes to this account")
+                        .await?
+                }
                 Err(Err(e)) => return Err(e),
             }
         }
-        Err(Error::Unavailable {
-            what: "the data store",
-            source: "too many concurrent changes to this account".into(),
-        })
     }
+}
+
+/// A condition no other writer could have broken (a new random id already taken): a bug
+/// or a freak, and said so.
+pub(super) fn collided(condition: Condition) -> Error {
+    Error::Internal(
+        format!(
+            "a transaction's condition {condition:?} failed where nothing could have broken it"
+        )
+        .into(),
+    )
 }
 
 /// How one cancelled transaction ended, from its per-item cancellation reasons.
@@ -359,15 +407,6 @@ where
         }
     }
     Err(unavailable(err))
-}
-
-pub(super) async fn backoff(attempt: u32) {
-    let mut jitter = [0u8; 1];
-    let _ = SystemRandom::new().fill(&mut jitter);
-    let ms = u64::from(attempt.min(10))
-        .saturating_mul(5)
-        .saturating_add(u64::from(jitter[0] % 20));
-    tokio::time::sleep(Duration::from_millis(ms)).await;
 }
 
 /// A position from another listing's cursor (the MAC makes this a bug, not an attack).

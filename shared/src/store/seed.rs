@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use super::calls::call_items;
 use super::credits::ledger_item;
 use super::item::{flag, n, s, time, Item};
-use super::ops::backoff;
+use super::retry::Budget;
 use super::{internal, keys, unavailable, Store};
 use crate::error::Error;
 use crate::model::account::Account;
@@ -18,8 +18,6 @@ use crate::model::calls::{format_date, Call};
 use crate::model::credits::{Change, Transaction, TransactionKind};
 use crate::model::ids::{AccountId, AgentId, CustomerId, TransactionId};
 use crate::model::time::Timestamp;
-
-const BATCH_ATTEMPTS: u32 = 40;
 
 impl Store {
     /// Creates or replaces a profile.
@@ -106,7 +104,8 @@ impl Store {
         now: Timestamp,
     ) -> Result<Transaction, Error> {
         let pk = keys::account(account);
-        for _ in 0..8 {
+        let store = self.in_call();
+        loop {
             let (profile, found) =
                 tokio::try_join!(self.account(account), self.customer(account, customer))?;
             let pool = profile.map_or(0, |p| p.credit_pool);
@@ -138,14 +137,13 @@ impl Store {
                 self.set_if_unchanged(&pk, &keys::customer(customer), "credits", change)?,
                 self.create_op(ledger_item(account, &t))?,
             ];
-            if self.transact(writes).await?.is_none() {
+            if store.transact(writes).await?.is_none() {
                 return Ok(t);
             }
+            store
+                .wait_to_retry("balances kept changing while recording usage")
+                .await?;
         }
-        Err(Error::Unavailable {
-            what: "the credit ledger",
-            source: "balances kept changing while recording usage".into(),
-        })
     }
 
     /// Writes many items, 25 per request, resending what DynamoDB leaves over.
@@ -161,7 +159,9 @@ impl Store {
                     Ok(WriteRequest::builder().put_request(put).build())
                 })
                 .collect::<Result<_, Error>>()?;
-            for attempt in 1..=BATCH_ATTEMPTS {
+            // Each chunk is a call of its own: seeding writes thousands of them.
+            let budget = Budget::default();
+            loop {
                 let out = self
                     .client
                     .batch_write_item()
@@ -176,13 +176,7 @@ impl Store {
                 if requests.is_empty() {
                     break;
                 }
-                backoff(attempt).await;
-            }
-            if !requests.is_empty() {
-                return Err(Error::Unavailable {
-                    what: "the data store",
-                    source: "writes kept being throttled".into(),
-                });
+                budget.wait("writes kept being throttled").await?;
             }
         }
         Ok(())

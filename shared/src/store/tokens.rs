@@ -6,6 +6,8 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 
+use super::ops::{collided, Condition, Write};
+
 use super::item::{corrupt, flag, n, put_opt, s, time, Item, ItemExt};
 use super::{internal, keys, unavailable, Store, Written};
 use crate::error::Error;
@@ -56,7 +58,7 @@ impl Store {
             kind: EventKind::created(&record.created_by, record.scopes, record.expires_at),
         };
         let mut items = vec![
-            TransactWriteItem::builder().update(counter).build(),
+            Write::update(Condition::UnderLimit, counter),
             self.create_op(meta)?,
             self.create_op(lookup)?,
             self.event_op(&record.account, &created)?,
@@ -70,7 +72,7 @@ impl Store {
         }
         match self.transact(items).await? {
             None => Ok(Written::Yes),
-            Some(0) => Ok(Written::Refused),
+            Some(Condition::UnderLimit) => Ok(Written::Refused),
             // A 238-bit token or a ULID colliding is not going to happen; if it does, say so.
             Some(_) => Err(internal(Collision)),
         }
@@ -150,10 +152,10 @@ impl Store {
             .build()
             .map_err(internal)?;
         let items = vec![
-            TransactWriteItem::builder().update(lookup).build(),
-            TransactWriteItem::builder().update(meta).build(),
+            Write::update(Condition::UseStale, lookup),
+            Write::update(Condition::Exists, meta),
         ];
-        // A failed condition means another call recorded the use first: nothing to do.
+        // Another call recorded the use first, or the token is gone: nothing to do.
         self.transact(items).await.map(|_| ())
     }
 
@@ -258,24 +260,21 @@ impl Store {
             kind: EventKind::revoked(revocation),
         };
         let mut items = vec![
-            TransactWriteItem::builder().update(meta).build(),
-            TransactWriteItem::builder().update(lookup).build(),
+            Write::update(Condition::NotRevoked, meta),
+            Write::update(Condition::Always, lookup),
             self.event_op(&record.account, &revoked)?,
         ];
         if record.counted {
-            items.push(
-                TransactWriteItem::builder()
-                    .update(self.uncount(&pk)?)
-                    .build(),
-            );
+            items.push(Write::update(Condition::Always, self.uncount(&pk)?));
             if let Some(at) = record.expires_at {
                 items.push(self.delete_op(&pk, &keys::expiry(at, &record.id))?);
             }
         }
-        Ok(match self.transact(items).await? {
-            None => Written::Yes,
-            Some(_) => Written::Refused,
-        })
+        match self.transact(items).await? {
+            None => Ok(Written::Yes),
+            Some(Condition::NotRevoked) => Ok(Written::Refused),
+            Some(other) => Err(collided(other)),
+        }
     }
 
     /// Stops counting the account's expired tokens against the limit; returns how many
@@ -315,32 +314,34 @@ impl Store {
                 .build()
                 .map_err(internal)?;
             let items = vec![
-                TransactWriteItem::builder().update(retire).build(),
-                TransactWriteItem::builder()
-                    .update(self.uncount(&pk)?)
-                    .build(),
+                Write::update(Condition::StillCounted, retire),
+                Write::update(Condition::Always, self.uncount(&pk)?),
                 expiry.clone(),
             ];
             match self.transact(items).await? {
                 None => freed = freed.saturating_add(1),
                 // A concurrent revoke or retire freed it already: only the expiry item is
                 // left to tidy.
-                Some(_) => {
+                Some(Condition::StillCounted) => {
                     self.transact(vec![expiry]).await?;
                 }
+                Some(other) => return Err(collided(other)),
             }
         }
         Ok(freed)
     }
 
-    fn delete_op(&self, pk: &str, sk: &str) -> Result<TransactWriteItem, Error> {
+    fn delete_op(&self, pk: &str, sk: &str) -> Result<Write, Error> {
         let delete = Delete::builder()
             .table_name(&self.table)
             .key(keys::PK, s(pk))
             .key(keys::SK, s(sk))
             .build()
             .map_err(internal)?;
-        Ok(TransactWriteItem::builder().delete(delete).build())
+        Ok(Write::new(
+            Condition::Always,
+            TransactWriteItem::builder().delete(delete).build(),
+        ))
     }
 
     fn uncount(&self, pk: &str) -> Result<Update, Error> {
