@@ -1,10 +1,15 @@
 //! A token's life — generate, list, revoke — for a signed-in user of an account, and the
 //! account's token policy. Members see and revoke their own tokens; owners and admins all
 //! of the account's, and they alone set the policy.
+//!
+//! Each route is read → decide → write: the decisions are pure functions of what was read
+//! (`new_record`, `decide`, `visible`, `may_set_policy`, …), unit-tested below; the async
+//! functions only read and write around them.
 
 use ring::rand::SystemRandom;
 
 use crate::error::Error;
+use crate::model::account::Account;
 use crate::model::admission::{self, Standing};
 use crate::model::events::{self, Revocation, TokenEvent};
 use crate::model::hashing::Pepper;
@@ -37,27 +42,9 @@ pub async fn generate(
 ) -> Result<Generated, Error> {
     // Read before the write: if it fails, nothing was made that the caller never sees.
     let profile = store.account(&identity.account).await?;
-    let policy = profile.as_ref().map(|a| a.policy).unwrap_or_default();
-    let scopes = policy.admit(identity, &new)?;
     let token = Token::generate(&SystemRandom::new())
         .map_err(|_| Error::Internal("the system random generator failed".into()))?;
-    let record = TokenRecord {
-        id: TokenId::new(now)?,
-        account: identity.account.clone(),
-        expires_at: new.expires_at(now)?,
-        name: new.name,
-        hint: token.hint(),
-        scopes,
-        created_by: identity.user.clone(),
-        created_at: now,
-        last_used_at: None,
-        revoked_at: None,
-        revocation: None,
-        hash: pepper.hash(&token),
-        counted: true,
-        allowed_ips: new.allowed_ips,
-    };
-    let api_access = profile.is_some_and(|a| a.api_access);
+    let record = new_record(identity, profile.as_ref(), new, &token, pepper, now)?;
     let insert = async {
         if store.insert_token(&record, MAX_ACTIVE_TOKENS).await? == Written::Yes {
             return Ok(());
@@ -76,8 +63,43 @@ pub async fn generate(
     Ok(Generated {
         token,
         record,
-        warning: (!api_access).then_some(API_ACCESS_WARNING),
+        warning: warning(profile.as_ref()),
     })
+}
+
+/// The record of the token `new` asks for, if the account's policy lets `identity` make
+/// it (an account without a profile has the default policy).
+fn new_record(
+    identity: &Identity,
+    profile: Option<&Account>,
+    new: NewToken,
+    token: &Token,
+    pepper: &Pepper,
+    now: Timestamp,
+) -> Result<TokenRecord, Error> {
+    let policy = profile.map(|a| a.policy).unwrap_or_default();
+    let scopes = policy.admit(identity, &new)?;
+    Ok(TokenRecord {
+        id: TokenId::new(now)?,
+        account: identity.account.clone(),
+        expires_at: new.expires_at(now)?,
+        name: new.name,
+        hint: token.hint(),
+        scopes,
+        created_by: identity.user.clone(),
+        created_at: now,
+        last_used_at: None,
+        revoked_at: None,
+        revocation: None,
+        hash: pepper.hash(token),
+        counted: true,
+        allowed_ips: new.allowed_ips,
+    })
+}
+
+/// What the generate response warns of: a token the account cannot use yet.
+fn warning(profile: Option<&Account>) -> Option<&'static str> {
+    (!profile.is_some_and(|a| a.api_access)).then_some(API_ACCESS_WARNING)
 }
 
 /// A listed token, and where it stands under the account's policy.
@@ -99,9 +121,8 @@ pub async fn list(
 ) -> Result<Page<Listed>, Error> {
     let account = &identity.account;
     let start = LISTING.start(pepper, account, request)?;
-    let creator = (!identity.role.manages_account()).then_some(identity.user.as_str());
     let (slice, profile) = tokio::join!(
-        store.list_tokens(account, start.size, start.after.as_ref(), creator),
+        store.list_tokens(account, start.size, start.after.as_ref(), creator(identity)),
         store.account(account)
     );
     let policy = profile?.map(|a| a.policy).unwrap_or_default();
@@ -181,6 +202,11 @@ pub async fn revoke(
     }
 }
 
+/// Whose tokens `identity` lists: a member only their own, owners and admins everyone's.
+fn creator(identity: &Identity) -> Option<&str> {
+    (!identity.role.manages_account()).then_some(identity.user.as_str())
+}
+
 /// The token if this user may see it; otherwise the same 404 as an unknown id, so that a
 /// member cannot tell a colleague's token from none.
 fn visible(identity: &Identity, record: Option<TokenRecord>) -> Result<TokenRecord, Error> {
@@ -202,11 +228,7 @@ pub async fn set_policy(
     identity: &Identity,
     policy: Policy,
 ) -> Result<Policy, Error> {
-    if !identity.role.manages_account() {
-        return Err(Error::Forbidden(
-            "only the account's owners and admins may change its token policy".into(),
-        ));
-    }
+    may_set_policy(identity)?;
     store
         .set_policy(&identity.account, &policy)
         .await?
@@ -216,4 +238,185 @@ pub async fn set_policy(
             id: identity.account.to_string(),
             hint: ": the Knotie platform creates it with the account",
         })
+}
+
+fn may_set_policy(identity: &Identity) -> Result<(), Error> {
+    match identity.role.manages_account() {
+        true => Ok(()),
+        false => Err(Error::Forbidden(
+            "only the account's owners and admins may change its token policy".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ids::AccountId;
+    use crate::model::roles::Role;
+    use crate::model::scope::Scopes;
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_unix(s).unwrap()
+    }
+
+    fn identity(user: &str, role: Role) -> Identity {
+        Identity {
+            account: AccountId::parse("acct_a").unwrap(),
+            user: user.into(),
+            role,
+        }
+    }
+
+    fn profile(api_access: bool, policy: Policy) -> Account {
+        Account {
+            id: AccountId::parse("acct_a").unwrap(),
+            name: "Demo".into(),
+            plan: "pro".into(),
+            api_access,
+            credit_pool: 0,
+            policy,
+        }
+    }
+
+    fn new(body: &str) -> NewToken {
+        NewToken::from_json(body.as_bytes()).unwrap()
+    }
+
+    fn token() -> Token {
+        Token::parse("kmcp_000000000000000000000000000000000000000001W9ct").unwrap()
+    }
+
+    fn pepper() -> Pepper {
+        Pepper::new(&[3; 32]).unwrap()
+    }
+
+    fn record(ana: &Identity) -> TokenRecord {
+        let open = profile(true, Policy::default());
+        new_record(
+            ana,
+            Some(&open),
+            new(r#"{"name": "x"}"#),
+            &token(),
+            &pepper(),
+            at(100),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_new_record_is_the_creators_counted_and_holds_only_the_hash() {
+        let ana = identity("ana", Role::Member);
+        let open = profile(true, Policy::default());
+        let made = new_record(
+            &ana,
+            Some(&open),
+            new(r#"{"name": " Cursor ", "expires_in_days": 30, "scopes": ["customers:read"]}"#),
+            &token(),
+            &pepper(),
+            at(100),
+        )
+        .unwrap();
+        assert_eq!(made.name, "Cursor");
+        assert_eq!(made.created_by, "ana");
+        assert_eq!(made.created_at, at(100));
+        assert_eq!(made.expires_at, Some(at(100 + 30 * 86_400)));
+        assert_eq!(made.scopes, Scopes::parse(["customers:read"]).unwrap());
+        assert_eq!(made.hint, "kmcp_…W9ct");
+        assert_eq!(made.hash, pepper().hash(&token()));
+        assert!(made.counted && made.revoked_at.is_none() && made.last_used_at.is_none());
+    }
+
+    #[test]
+    fn a_new_record_follows_the_policy_or_its_absence() {
+        let strict = Policy {
+            allowed_scopes: Scopes::parse(["analytics:read"]).unwrap(),
+            members_may_create: false,
+            ..Policy::default()
+        };
+        let closed = profile(true, strict);
+        let refused = new_record(
+            &identity("ana", Role::Member),
+            Some(&closed),
+            new(r#"{"name": "x"}"#),
+            &token(),
+            &pepper(),
+            at(0),
+        )
+        .unwrap_err();
+        assert_eq!(refused.code(), "token_policy");
+        let admin = new_record(
+            &identity("bo", Role::Admin),
+            Some(&closed),
+            new(r#"{"name": "x"}"#),
+            &token(),
+            &pepper(),
+            at(0),
+        )
+        .unwrap();
+        assert_eq!(
+            admin.scopes, strict.allowed_scopes,
+            "no scopes asked: all allowed"
+        );
+        let unprofiled = new_record(
+            &identity("ana", Role::Member),
+            None,
+            new(r#"{"name": "x"}"#),
+            &token(),
+            &pepper(),
+            at(0),
+        )
+        .unwrap();
+        assert_eq!(
+            unprofiled.scopes,
+            Scopes::all(),
+            "no profile: the default policy"
+        );
+    }
+
+    #[test]
+    fn the_generate_response_warns_when_the_account_cannot_use_the_token() {
+        assert_eq!(warning(None), Some(API_ACCESS_WARNING));
+        assert_eq!(
+            warning(Some(&profile(false, Policy::default()))),
+            Some(API_ACCESS_WARNING)
+        );
+        assert_eq!(warning(Some(&profile(true, Policy::default()))), None);
+    }
+
+    #[test]
+    fn members_list_and_see_their_own_tokens_owners_and_admins_all() {
+        let ana = identity("ana", Role::Member);
+        assert_eq!(creator(&ana), Some("ana"));
+        assert_eq!(creator(&identity("bo", Role::Admin)), None);
+        assert_eq!(creator(&identity("cy", Role::Owner)), None);
+        let anas = record(&ana);
+        assert!(visible(&ana, Some(anas.clone())).is_ok());
+        let bos = visible(&identity("bo", Role::Member), Some(anas.clone())).unwrap_err();
+        let unknown = visible(&identity("bo", Role::Member), None).unwrap_err();
+        assert_eq!(
+            (bos.status(), bos.to_string()),
+            (unknown.status(), unknown.to_string()),
+            "a colleague's token looks like none"
+        );
+        assert!(visible(&identity("bo", Role::Admin), Some(anas)).is_ok());
+    }
+
+    #[test]
+    fn a_revoke_revokes_live_and_expired_tokens_and_leaves_revoked_ones() {
+        let mut t = record(&identity("ana", Role::Owner));
+        assert_eq!(decide(&t, at(200)), Decision::Revoke);
+        t.expires_at = Some(at(150));
+        assert_eq!(decide(&t, at(200)), Decision::Revoke, "frees its place");
+        t.revoked_at = Some(at(160));
+        assert_eq!(decide(&t, at(200)), Decision::AlreadyRevoked);
+    }
+
+    #[test]
+    fn only_owners_and_admins_set_the_policy() {
+        assert!(may_set_policy(&identity("a", Role::Owner)).is_ok());
+        assert!(may_set_policy(&identity("a", Role::Admin)).is_ok());
+        let member = may_set_policy(&identity("a", Role::Member)).unwrap_err();
+        assert_eq!(member.status(), 403);
+    }
 }
