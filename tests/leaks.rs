@@ -25,6 +25,11 @@ struct Setup {
 }
 
 async fn setup(store_via: Option<&Proxy>) -> Setup {
+    setup_reading_every(store_via, Duration::ZERO).await
+}
+
+/// A setup whose key source reads GitHub's document at most once per `interval`.
+async fn setup_reading_every(store_via: Option<&Proxy>, interval: Duration) -> Setup {
     let key = SigningKey::generate("key-a");
     let keys = KeyServer::start(&[&key]).await;
     let mut app = common::app().await;
@@ -33,7 +38,7 @@ async fn setup(store_via: Option<&Proxy>) -> Setup {
     }
     let app = Arc::new(app);
     let account = common::account(&app, true).await;
-    let source = KeySource::new(keys.url.clone()).refetching_at_most_every(Duration::ZERO);
+    let source = KeySource::new(keys.url.clone()).reading_at_most_every(interval);
     let leaks = Leaks::with_keys(Arc::clone(&app), source);
     Setup {
         app,
@@ -218,6 +223,107 @@ async fn a_key_that_appears_after_a_refetch_is_accepted_and_the_keys_down_is_503
     )
     .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+}
+
+/// A report's status and its `Retry-After`, if any.
+async fn status_and_wait(
+    leaks: &Leaks,
+    request: lambda_http::Request,
+) -> (StatusCode, Option<u64>) {
+    let response = leaks.handle(request).await.unwrap();
+    let wait = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().parse().unwrap());
+    (response.status(), wait)
+}
+
+fn signed(key: &SigningKey, body: &str) -> lambda_http::Request {
+    report(body, Some(&key.id), Some(key.sign(body.as_bytes())))
+}
+
+#[tokio::test]
+async fn with_the_keys_document_down_garbage_reports_cost_one_read_a_period_and_say_when_to_retry()
+{
+    const PERIOD: Duration = Duration::from_secs(2);
+    let s = setup_reading_every(None, PERIOD).await;
+    s.keys.set_up(false);
+    let body = matches(&["kmcp_not_ours"]);
+    let started = std::time::Instant::now();
+    // Identifiers of GitHub's shape (64 hex digits), signatures that are garbage.
+    for n in 0..20 {
+        let id = format!("{n:064x}");
+        let garbage = report(&body, Some(&id), Some("MEUCIQ==".into()));
+        let (status, wait) = status_and_wait(&s.leaks, garbage).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(wait.is_some_and(|w| (1..=2).contains(&w)), "{wait:?}");
+    }
+    let periods = started.elapsed().as_secs_f64() / PERIOD.as_secs_f64();
+    assert!(
+        (s.keys.reads() as f64) <= periods.floor() + 1.0,
+        "{} reads of the keys document for 20 reports in {:?}",
+        s.keys.reads(),
+        started.elapsed()
+    );
+    // An identifier not of GitHub's shape is refused before anything is read.
+    let before = s.keys.reads();
+    for id in ["key-a", "../../etc/passwd", ""] {
+        let (status, _) = send(&s, report(&body, Some(id), Some("MEUCIQ==".into()))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{id:?}");
+    }
+    assert_eq!(s.keys.reads(), before);
+}
+
+#[tokio::test]
+async fn a_report_signed_with_a_key_rotated_since_the_last_read_is_503_then_revokes_on_resend() {
+    const PERIOD: Duration = Duration::from_secs(2);
+    let s = setup_reading_every(None, PERIOD).await;
+    let first = matches(&["kmcp_not_ours"]);
+    assert_eq!(send(&s, signed(&s.key, &first)).await.0, StatusCode::OK);
+    // GitHub rotates its key just after that read.
+    let rotated = SigningKey::generate("key-rotated");
+    s.keys.publish(&[&s.key, &rotated]);
+    let token = harness::token(&s.app, &s.account, None).await;
+    let body = matches(&[&token]);
+    let (status, wait) = status_and_wait(&s.leaks, signed(&rotated, &body)).await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "not 401: GitHub does not redeliver a 4xx"
+    );
+    tokio::time::sleep(Duration::from_secs(wait.expect("Retry-After"))).await;
+    let (status, labels) = send(&s, signed(&rotated, &body)).await;
+    assert_eq!(status, StatusCode::OK, "{labels}");
+    assert_eq!(labels[0]["label"], "true_positive");
+    let mcp = harness::mcp(Arc::clone(&s.app));
+    let caller = McpCaller {
+        mcp: &mcp,
+        token: token.clone(),
+    };
+    assert_eq!(
+        caller.send(|_| ()).await.status,
+        StatusCode::UNAUTHORIZED,
+        "revoked by the resend"
+    );
+    // A key the fresh document still lacks is 401 — once a read has been possible.
+    let stranger = SigningKey::generate("never-published");
+    let (status, wait) = status_and_wait(&s.leaks, signed(&stranger, &body)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    tokio::time::sleep(Duration::from_secs(wait.unwrap())).await;
+    let reads = s.keys.reads();
+    assert_eq!(
+        send(&s, signed(&stranger, &body)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(&s, signed(&stranger, &body)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        s.keys.reads(),
+        reads + 1,
+        "one read decided it, the next report none"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -110,8 +110,13 @@ impl Config {
             pepper_secret_id: var("PEPPER_SECRET_ID"),
             allowed_origins: list("MCP_ALLOWED_ORIGINS").unwrap_or_default(),
             allowed_hosts: list("MCP_ALLOWED_HOSTS"),
-            secret_scanning_keys_url: var("SECRET_SCANNING_KEYS_URL")
-                .unwrap_or_else(|| DEFAULT_SECRET_SCANNING_KEYS_URL.into()),
+            secret_scanning_keys_url: match var("SECRET_SCANNING_KEYS_URL") {
+                None => DEFAULT_SECRET_SCANNING_KEYS_URL.into(),
+                Some(url) if is_https_or_loopback(&url) => url,
+                Some(_) => return Err(
+                    "SECRET_SCANNING_KEYS_URL must be an https:// URL: the keys that say a leak report is GitHub's must not be readable by anyone on the way".into(),
+                ),
+            },
             emit_metrics: var("AWS_LAMBDA_FUNCTION_NAME").is_some(),
         })
     }
@@ -141,6 +146,26 @@ impl Config {
             ..config
         })
     }
+}
+
+/// `https://…`, or plain HTTP to this very machine (the local stack's and the tests' key
+/// servers): nothing can read or change it on the way.
+fn is_https_or_loopback(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..host_end];
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            host
+        }
+        _ => authority,
+    };
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
 }
 
 #[cfg(test)]
@@ -281,5 +306,32 @@ mod tests {
         assert!(cache.unwrap_err().to_string().contains("from 0 to 30"));
         let rate = Config::local(3000, only(&[("MCP_RATE_LIMIT_PER_MINUTE", "0")]));
         assert!(rate.unwrap_err().to_string().contains("at least 1"));
+    }
+
+    #[test]
+    fn the_keys_url_is_https_or_this_machine() {
+        for ok in [
+            "https://api.github.com/meta/public_keys/secret_scanning",
+            "http://127.0.0.1:4000/keys",
+            "http://localhost/keys",
+            "http://[::1]:80/keys",
+        ] {
+            assert!(is_https_or_loopback(ok), "{ok}");
+        }
+        for bad in [
+            "http://api.github.com/meta/public_keys/secret_scanning",
+            "http://127.0.0.1.evil.example/keys",
+            "http://localhost@evil.example/keys",
+            "ftp://127.0.0.1/keys",
+            "api.github.com",
+        ] {
+            assert!(!is_https_or_loopback(bad), "{bad}");
+        }
+        let refused = Config::from_lookup(only(&[
+            ("TABLE_NAME", "t"),
+            ("SECRET_SCANNING_KEYS_URL", "http://api.github.com/keys"),
+        ]))
+        .unwrap_err();
+        assert!(refused.to_string().contains("https://"), "{refused}");
     }
 }

@@ -81,6 +81,13 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// A dependency that may not be asked again yet (GitHub's keys, read at most once a
+    /// minute): 503 with `Retry-After`.
+    #[error("{what} are unavailable right now; try again in {retry_after_secs} s")]
+    NotYet {
+        what: &'static str,
+        retry_after_secs: u64,
+    },
     /// A bug or a misconfiguration; details go to the log, not to the caller.
     #[error("internal error")]
     Internal(#[source] BoxError),
@@ -108,7 +115,7 @@ impl Error {
             Error::InsufficientCredits { .. } | Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::TokenLimit { .. } => StatusCode::CONFLICT,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable { .. } | Error::NotYet { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -129,7 +136,7 @@ impl Error {
             Error::Conflict { code, .. } => code,
             Error::TokenLimit { .. } => "token_limit_reached",
             Error::TooLarge { .. } => "payload_too_large",
-            Error::Unavailable { .. } => "service_unavailable",
+            Error::Unavailable { .. } | Error::NotYet { .. } => "service_unavailable",
             Error::Internal(_) => "internal_error",
         }
     }
@@ -147,9 +154,22 @@ impl Error {
             Error::InvalidToken(..) | Error::Unauthenticated | Error::BadSignature => -32001,
             Error::ApiAccessDisabled | Error::AddressNotAllowed(_) | Error::Forbidden(_) => -32003,
             Error::RateLimited { .. } => -32029,
-            Error::Unavailable { .. } => -32004,
+            Error::Unavailable { .. } | Error::NotYet { .. } => -32004,
             Error::Internal(_) => -32603,
             _ => -32602,
+        }
+    }
+
+    /// When to try again, for a `Retry-After` header.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Error::RateLimited {
+                retry_after_secs, ..
+            }
+            | Error::NotYet {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 

@@ -25,15 +25,16 @@ pub struct SigningKey {
 }
 
 impl SigningKey {
-    pub fn generate(id: &str) -> SigningKey {
+    /// A new key pair named as GitHub names its keys: 64 hex digits (here the SHA-256 of
+    /// `label`, so a test can make two keys of the same name).
+    pub fn generate(label: &str) -> SigningKey {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
             .unwrap();
-        SigningKey {
-            id: id.into(),
-            pair,
-        }
+        let digest = ring::digest::digest(&ring::digest::SHA256, label.as_bytes());
+        let id = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        SigningKey { id, pair }
     }
 
     /// The public key as GitHub publishes it: PEM SubjectPublicKeyInfo.

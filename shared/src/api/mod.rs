@@ -204,19 +204,24 @@ fn listed(listed: &Listed) -> Value {
 /// The one place a result becomes a response. Server-side failures are logged with their
 /// cause; the caller sees only the JSON error.
 pub(crate) fn reply(result: Result<(StatusCode, Option<Value>), Error>) -> Response<Body> {
+    let mut retry_after = None;
     let (status, body) = match result {
         Ok(ok) => ok,
         Err(err) => {
             if err.status().is_server_error() {
                 tracing::error!(code = err.code(), error = ?err, "request failed");
             }
+            retry_after = err.retry_after_secs();
             (err.status(), Some(err.to_json()))
         }
     };
-    let builder = Response::builder()
+    let mut builder = Response::builder()
         .status(status)
         // Responses can carry a token; no cache along the way may keep one.
         .header(http::header::CACHE_CONTROL, "no-store");
+    if let Some(secs) = retry_after {
+        builder = builder.header(http::header::RETRY_AFTER, secs);
+    }
     let response = match body {
         Some(body) => builder
             .header(http::header::CONTENT_TYPE, "application/json")

@@ -63,6 +63,10 @@ impl PublicKeys {
         Ok(PublicKeys { points })
     }
 
+    pub fn has(&self, key_identifier: &str) -> bool {
+        self.points.contains_key(key_identifier)
+    }
+
     pub fn verify(&self, key_identifier: &str, signature: &str, body: &[u8]) -> Verdict {
         let Some(point) = self.points.get(key_identifier) else {
             return Verdict::UnknownKey;
