@@ -190,7 +190,7 @@ fn the_local_server_takes_the_dev_identity_headers_and_pins_to_the_peer_address(
         "lena",
         "member",
         Some(
-            json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:read"], "members_may_create": true }),
+            json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true }),
         ),
     );
     assert_eq!(status, 403);
@@ -233,4 +233,53 @@ fn the_local_server_takes_the_dev_identity_headers_and_pins_to_the_peer_address(
             .starts_with("this token may not be used from 127.0.0.1:"),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn calls_refused_by_the_allowlist_never_use_up_the_owners_quota() {
+    let mut app = common::app().await;
+    app.config.rate_limit_per_minute = 10;
+    let app = Arc::new(app);
+    let caller = Caller {
+        account: common::account(&app, true).await,
+        app: &app,
+    };
+    let body = json!({ "name": "office", "allowed_ips": ["203.0.113.0/24"] });
+    let (_, created) = caller.generate(&body.to_string()).await;
+    let mcp = harness::mcp(Arc::clone(&app));
+    let c = McpCaller {
+        mcp: &mcp,
+        token: created["token"].as_str().unwrap().to_owned(),
+    };
+    let from = |ip: &'static str| {
+        let c = &c;
+        async move {
+            c.send(|e| {
+                e["body"] = json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/list" })
+                    .to_string()
+                    .into();
+                e["headers"]["mcp-protocol-version"] = harness::LEGACY.into();
+                e["requestContext"]["http"]["sourceIp"] = ip.into();
+            })
+            .await
+        }
+    };
+    // Whoever holds the leaked token elsewhere: 403s, then 429s — for them.
+    let mut statuses = Vec::new();
+    for _ in 0..25 {
+        statuses.push(from("198.51.100.1").await.status);
+    }
+    assert!(
+        statuses[..10].iter().all(|s| *s == StatusCode::FORBIDDEN),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    // The owner, from the office, has the whole quota.
+    let owner = from("203.0.113.7").await;
+    assert_eq!(owner.status, StatusCode::OK, "{}", owner.body);
+    assert_eq!(owner.headers["ratelimit-remaining"], "9");
 }

@@ -50,6 +50,8 @@ pub async fn authenticate(
 ) -> Result<Authenticated, Error> {
     let now_ms = i64::try_from(now.unix_millis()).unwrap_or(i64::MAX);
     limiter.check(hash, now_ms)?;
+    let elsewhere = hash.from_elsewhere(source);
+    limiter.check(&elsewhere, now_ms)?;
     // Strongly consistent: a revoke must be seen by the very next call.
     let grant = store.find_token(hash).await?;
     let decision = match (
@@ -66,9 +68,11 @@ pub async fn authenticate(
     let caller = match decision {
         Admission::Admitted(caller) => caller,
         Admission::Refused(refusal) => {
-            // Unknown hashes are anyone's to make up: they are not tracked.
-            if refusal != Refusal::Unknown {
-                limiter.count_refused(hash, now_ms);
+            match refusal {
+                // Unknown hashes are anyone's to make up: they are not tracked.
+                Refusal::Unknown => {}
+                Refusal::Address { .. } => limiter.count_refused(&elsewhere, now_ms),
+                _ => limiter.count_refused(hash, now_ms),
             }
             return Err(refusal.into());
         }

@@ -69,6 +69,16 @@ impl TokenHash {
     pub(crate) fn from_stored(s: String) -> TokenHash {
         TokenHash(s)
     }
+
+    /// What the rate limiter counts this token's calls from `from` under when its
+    /// allowlist refuses them: apart from the token's own count, so that whoever holds a
+    /// leaked pinned token cannot use up its owner's quota from elsewhere.
+    pub fn from_elsewhere(&self, from: Option<std::net::IpAddr>) -> TokenHash {
+        match from {
+            Some(ip) => TokenHash(format!("{}@{}", self.0, ip.to_canonical())),
+            None => TokenHash(format!("{}@", self.0)),
+        }
+    }
 }
 
 /// Lowercase hex.
