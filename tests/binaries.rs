@@ -259,7 +259,7 @@ async fn secrets_manager_back_after_a_cold_start_without_it_serves_without_a_res
     assert_eq!(status, 201, "the same instance recovers: {body}");
 }
 
-/// The bootstrap records a call's use after posting its answer (`mcp::lambda`), but always
+/// The bootstrap records a call's use after posting its answer (`knotie::lambda`), but always
 /// before it asks for the next event — the moment Lambda could freeze it.
 #[tokio::test]
 async fn the_mcp_bootstrap_records_a_use_before_it_asks_for_its_next_event() {

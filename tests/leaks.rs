@@ -399,7 +399,10 @@ async fn a_thousand_match_report_is_labelled_and_revoked_in_batches() {
 
 #[tokio::test]
 async fn a_holders_report_gets_the_same_answer_whatever_the_tokens_were() {
-    let s = setup(None).await;
+    let proxy = Proxy::start(&common::env("KNOTIE_TEST_DYNAMODB"))
+        .await
+        .unwrap();
+    let s = setup(Some(&proxy)).await;
     let live = harness::token(&s.app, &s.account, None).await;
     let revoked = harness::token(&s.app, &s.account, None).await;
     Caller {
@@ -414,19 +417,44 @@ async fn a_holders_report_gets_the_same_answer_whatever_the_tokens_were() {
         env!("CARGO_MANIFEST_DIR")
     );
     let sample: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let kinds = [
+        ("unknown", unknown.expose().to_owned()),
+        ("revoked", revoked.clone()),
+        ("garbage", "not a token at all".to_owned()),
+        ("live", live.clone()),
+    ];
     let mut answers = Vec::new();
-    for token in [unknown.expose(), &live, &revoked, "not a token at all"] {
+    let mut times: Vec<(&str, Duration)> = Vec::new();
+    for (kind, token) in &kinds {
         let mut event = sample.clone();
         event["body"] = json!({ "credentials": [token] }).to_string().into();
-        let started = Instant::now();
-        let answer = common::reply(s.leaks.handle(common::request(&event)).await).await;
-        answers.push((answer, started.elapsed()));
+        // Repeats of the live token find it revoked already: time all kinds the same way.
+        let mut took = Vec::new();
+        for _ in 0..15 {
+            proxy.take_counts();
+            let started = Instant::now();
+            let (response, later) = s.leaks.answer(common::request(&event)).await;
+            took.push(started.elapsed());
+            assert!(
+                proxy.take_counts().is_empty(),
+                "{kind}: answered before any token was looked up"
+            );
+            answers.push(common::reply(Ok(response)).await);
+            later.expect("the revokes come after the answer").await;
+        }
+        took.sort();
+        times.push((kind, took[took.len() / 2]));
     }
-    for ((answer, took), (first, _)) in answers.iter().zip(std::iter::repeat(&answers[0])) {
-        assert_eq!(answer, first, "the same answer for every token");
+    for answer in &answers {
+        assert_eq!(answer, &answers[0], "the same answer for every token");
         assert_eq!(answer.0, StatusCode::ACCEPTED);
-        assert!(*took >= Duration::from_millis(500), "{took:?}");
     }
+    let fastest = times.iter().map(|(_, t)| *t).min().unwrap();
+    let slowest = times.iter().map(|(_, t)| *t).max().unwrap();
+    eprintln!(
+        "holder's report, median answer time by kind: {times:?}; spread {:?}",
+        slowest - fastest
+    );
     let mcp = harness::mcp(Arc::clone(&s.app));
     let answer = McpCaller {
         mcp: &mcp,

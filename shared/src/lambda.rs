@@ -1,9 +1,10 @@
-//! The `mcp` function on the Lambda runtime, bookkeeping after the answer.
+//! A function on the Lambda runtime that answers first and finishes after: the MCP
+//! function's bookkeeping, the leak function's revokes of a holder's report.
 //!
 //! Lambda hands the answer to the caller as soon as the function posts it, and freezes
-//! the function only when it asks for the next event. So each request's [`Bookkeeping`]
-//! — up to two writes, a few milliseconds — runs between the two: billed, never waited
-//! for, and always finished before the next request (or a freeze) could overtake it.
+//! the function only when it asks for the next event. So what a request leaves for later
+//! runs between the two: billed, never waited for by the caller, and always finished
+//! before the next request (or a freeze) could overtake it.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -14,21 +15,29 @@ use std::task::{Context, Poll};
 use lambda_http::lambda_runtime::layers::TracingLayer;
 use lambda_http::lambda_runtime::{LambdaInvocation, Runtime};
 use lambda_http::tower::{Layer, Service};
-use lambda_http::{service_fn, Adapter, Error, Request};
+use lambda_http::{service_fn, Adapter, Body, Error, Request, Response};
 
-use super::{Bookkeeping, Mcp};
+/// What a request leaves to do once its answer is out.
+pub type Later = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// Serves `mcp` until the runtime stops.
-pub async fn run(mcp: Mcp) -> Result<(), Error> {
-    let mcp = Arc::new(mcp);
+/// Serves `answer` until the runtime stops, running each request's [`Later`] after its
+/// answer is posted.
+pub async fn run<A, F>(answer: A) -> Result<(), Error>
+where
+    A: Fn(Request) -> F + Send + Sync + 'static,
+    F: Future<Output = (Response<Body>, Option<Later>)> + Send + 'static,
+{
+    let answer = Arc::new(answer);
     let pending = Pending::default();
     let handler = {
         let pending = pending.clone();
         service_fn(move |req: Request| {
-            let (mcp, pending) = (Arc::clone(&mcp), pending.clone());
+            let (answer, pending) = (Arc::clone(&answer), pending.clone());
             async move {
-                let (response, bookkeeping) = mcp.answer(req).await;
-                pending.put(bookkeeping);
+                let (response, later) = answer(req).await;
+                if let Some(later) = later {
+                    pending.put(later);
+                }
                 Ok::<_, Infallible>(response)
             }
         })
@@ -40,27 +49,27 @@ pub async fn run(mcp: Mcp) -> Result<(), Error> {
         .await
 }
 
-/// The bookkeeping of the request being answered, from the handler to [`AfterAnswer`].
+/// What the request being answered left for later, from the handler to [`AfterAnswer`].
 #[derive(Clone, Default)]
-struct Pending(Arc<Mutex<Vec<Bookkeeping>>>);
+struct Pending(Arc<Mutex<Vec<Later>>>);
 
 impl Pending {
-    fn put(&self, bookkeeping: Bookkeeping) {
+    fn put(&self, later: Later) {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(bookkeeping);
+            .push(later);
     }
 
     async fn run(&self) {
         let due = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
-        for bookkeeping in due {
-            bookkeeping.run().await;
+        for later in due {
+            later.await;
         }
     }
 }
 
-/// Around the whole invocation, the answer's post included: then the bookkeeping.
+/// Around the whole invocation, the answer's post included: then what was left for later.
 struct AfterAnswer {
     pending: Pending,
 }

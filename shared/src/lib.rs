@@ -10,7 +10,8 @@
 //!    account's customers, agents, credits and analytics — as read → decide → write.
 //! 4. The wiring a function is built from: [`config`] (read once), [`aws`] (SDK clients),
 //!    [`secrets`] (the pepper), [`logging`] (never a secret, at any level), [`metrics`]
-//!    (the one EMF line per request) and [`app`] (config, store and pepper, built once).
+//!    (the one EMF line per request), [`app`] (config, store and pepper, built once) and
+//!    [`lambda`] (the runtime loop that answers first and finishes after).
 //! 5. The edges, which turn requests into calls of the rules and the store, built from
 //!    the wiring: [`browser`] (the Origin and Host allow-lists, checked first), [`api`]
 //!    (the management routes, the caller from JWT claims), with the `leaks` feature,
@@ -40,6 +41,7 @@ pub mod aws;
 pub mod browser;
 pub mod config;
 pub mod error;
+pub mod lambda;
 #[cfg(feature = "leaks")]
 pub mod leaks;
 pub mod logging;

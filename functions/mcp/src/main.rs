@@ -9,12 +9,12 @@
 //! Lambda returns the answer then and freezes the function only when it asks for its next
 //! event. `make bench` times it (see the README's Performance).
 
-use knotie::mcp::{lambda, Mcp};
+use knotie::mcp::Mcp;
 use lambda_http::Error;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     knotie::logging::init();
     let mcp = knotie::App::start(Mcp::new).await?;
-    lambda::run(mcp).await
+    mcp.run().await
 }

@@ -1,7 +1,7 @@
 //! What a request leaves to do once it is answered: record the token's use and share its
 //! rate counts (writes whose failure is logged, never the caller's problem), then write
 //! its one log line with its metrics. On Lambda it runs after the answer is posted and
-//! before the next event is asked for ([`super::lambda`]).
+//! before the next event is asked for ([`crate::lambda`]).
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -10,7 +10,7 @@
 //!
 //! A request's writes that its caller does not need — the token's last use, the shared
 //! rate counts — and its log line are [`Bookkeeping`], done once the answer is out: on
-//! Lambda after the answer is posted ([`lambda`]).
+//! Lambda after the answer is posted ([`Mcp::run`], with [`crate::lambda`]).
 //!
 //! - [`screen`]: the HTTP around the protocol — route, body, messages rmcp would
 //!   misreport, refusals as JSON-RPC errors;
@@ -19,7 +19,6 @@
 
 pub mod auth;
 pub mod bookkeeping;
-pub mod lambda;
 pub mod limiter;
 pub mod profiles;
 pub mod screen;
@@ -89,6 +88,21 @@ impl Mcp {
             profiles,
             clock,
         }
+    }
+
+    /// Serves the endpoint on the Lambda runtime: each request's bookkeeping after its
+    /// answer is posted.
+    pub async fn run(self) -> Result<(), lambda_http::Error> {
+        let mcp = Arc::new(self);
+        crate::lambda::run(move |req| {
+            let mcp = Arc::clone(&mcp);
+            async move {
+                let (response, bookkeeping) = mcp.answer(req).await;
+                let later: crate::lambda::Later = Box::pin(bookkeeping.run());
+                (response, Some(later))
+            }
+        })
+        .await
     }
 
     /// Answers one request and does its bookkeeping.
