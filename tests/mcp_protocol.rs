@@ -384,6 +384,7 @@ async fn revoke_sample_token(app: &knotie::App, account: &knotie::model::ids::Ac
         hint: token.hint(),
         scopes: knotie::model::scope::Scopes::all(),
         created_by: "user_test".into(),
+        creator_role: knotie::model::roles::Role::Owner,
         created_at: knotie::model::time::Timestamp::from_unix(1_764_000_000).unwrap(),
         expires_at: None,
         last_used_at: None,

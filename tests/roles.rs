@@ -175,10 +175,12 @@ async fn a_member_reads_the_policy_but_changing_it_is_403_and_changes_nothing() 
         "max_lifetime_days": null,
         "allowed_scopes": ["customers:read", "customers:write", "agents:read", "agents:write",
                            "credits:read", "credits:write", "analytics:read"],
+        "member_scopes": ["customers:read", "customers:write", "agents:read", "agents:write",
+                          "credits:read", "credits:write", "analytics:read"],
         "members_may_create": true,
     });
     assert_eq!(mia.policy().await, (StatusCode::OK, default.clone()));
-    let strict = json!({ "max_lifetime_days": 7, "allowed_scopes": ["customers:read"], "members_may_create": false });
+    let strict = json!({ "max_lifetime_days": 7, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": false });
     for member in [&mia, &nico] {
         let (status, body) = member.set_policy(strict.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -203,9 +205,9 @@ async fn a_policy_body_that_is_not_whole_and_valid_is_400_and_changes_nothing() 
     let (_, before) = owner.policy().await;
     for body in [
         json!({ "max_lifetime_days": 30 }),
-        json!({ "max_lifetime_days": 400, "allowed_scopes": ["customers:read"], "members_may_create": true }),
-        json!({ "max_lifetime_days": null, "allowed_scopes": [], "members_may_create": true }),
-        json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:delete"], "members_may_create": true }),
+        json!({ "max_lifetime_days": 400, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true }),
+        json!({ "max_lifetime_days": null, "allowed_scopes": [], "member_scopes": [], "members_may_create": true }),
+        json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:delete"], "member_scopes": ["customers:delete"], "members_may_create": true }),
         json!([1, 2]),
     ] {
         let (status, reply) = owner.set_policy(body.clone()).await;
@@ -219,7 +221,7 @@ async fn a_policy_body_that_is_not_whole_and_valid_is_400_and_changes_nothing() 
 async fn generate_beyond_the_policy_is_400_naming_the_policy() {
     let app = common::app().await;
     let (owner, admin, mia, _) = team(&app).await;
-    let policy = json!({ "max_lifetime_days": 30, "allowed_scopes": ["customers:read", "analytics:read"], "members_may_create": false });
+    let policy = json!({ "max_lifetime_days": 30, "allowed_scopes": ["customers:read", "analytics:read"], "member_scopes": ["customers:read", "analytics:read"], "members_may_create": false });
     assert_eq!(owner.set_policy(policy).await.0, StatusCode::OK);
     let cases = [
         (&admin, json!({ "name": "forever" }), "requires an expiry"),
@@ -282,7 +284,7 @@ async fn a_policy_change_applies_to_existing_tokens_from_their_next_call() {
     };
     assert!(tools(c.rpc("tools/list", json!({})).await).contains(&"create_customer".to_owned()));
 
-    let read_only = json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:read"], "members_may_create": true });
+    let read_only = json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true });
     assert_eq!(owner.set_policy(read_only).await.0, StatusCode::OK);
     // The very next call: no cache stands between the policy and the call.
     let listed = tools(c.rpc("tools/list", json!({})).await);
@@ -322,7 +324,7 @@ async fn a_policy_change_applies_to_existing_tokens_from_their_next_call() {
         old.rpc("tools/list", json!({})).await.status,
         StatusCode::OK
     );
-    let week = json!({ "max_lifetime_days": 7, "allowed_scopes": ["customers:read"], "members_may_create": true });
+    let week = json!({ "max_lifetime_days": 7, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true });
     assert_eq!(owner.set_policy(week).await.0, StatusCode::OK);
     let answer = old.rpc("tools/list", json!({})).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
@@ -441,7 +443,7 @@ async fn with_profiles_kept_per_instance_a_change_arrives_within_the_cache_time_
     assert_eq!(status().await, StatusCode::OK);
 
     // Kept now: a tighter policy reaches this instance within the cache time.
-    let read_only = json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:read"], "members_may_create": true });
+    let read_only = json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true });
     assert_eq!(owner.set_policy(read_only).await.0, StatusCode::OK);
     let writes = || async {
         c.rpc("tools/list", json!({})).await.body["result"]["tools"]
@@ -474,4 +476,86 @@ async fn with_profiles_kept_per_instance_a_change_arrives_within_the_cache_time_
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(status().await, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn member_scopes_bound_what_members_tokens_do_at_generate_and_on_every_call() {
+    let app = Arc::new(common::app().await);
+    let (owner, _, mia, _) = team(&app).await;
+    // Made while members could do everything.
+    let mias_early = mia.token(json!({ "name": "early" })).await;
+    let owners = owner.token(json!({ "name": "owner's" })).await;
+    let narrowed = json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:read", "customers:write", "analytics:read"], "member_scopes": ["customers:read"], "members_may_create": true });
+    assert_eq!(owner.set_policy(narrowed).await.0, StatusCode::OK);
+
+    let (status, refused) = mia
+        .generate(json!({ "name": "writer", "scopes": ["customers:read", "customers:write"] }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("members' tokens the scope customers:write"),
+        "{refused}"
+    );
+    let (status, made) = mia.generate(json!({ "name": "default" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(
+        made["scopes"],
+        json!(["customers:read"]),
+        "a member gets the member scopes"
+    );
+
+    let mcp = harness::mcp(Arc::clone(&app));
+    let scopes_of = |token: String| {
+        let mcp = &mcp;
+        async move {
+            let c = McpCaller { mcp, token };
+            c.ok("get_account", json!({})).await["token"]["scopes"].clone()
+        }
+    };
+    assert_eq!(
+        scopes_of(mias_early).await,
+        json!(["customers:read"]),
+        "a member's token made before is narrowed on its next call"
+    );
+    assert_eq!(
+        scopes_of(owners).await,
+        json!(["customers:read", "customers:write", "analytics:read"]),
+        "an owner's token keeps what the account allows"
+    );
+}
+
+#[tokio::test]
+async fn the_policy_survives_the_platform_rewriting_the_profile_and_needs_no_profile_to_be_set() {
+    let app = Arc::new(common::app().await);
+    let (owner, ..) = team(&app).await;
+    let strict = json!({ "max_lifetime_days": 7, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": false });
+    assert_eq!(owner.set_policy(strict.clone()).await.0, StatusCode::OK);
+    // The platform writes the whole profile item, as `make dev`'s seed does.
+    let profile = app.store.account(&owner.account).await.unwrap().unwrap();
+    let rewritten = knotie::model::account::Account {
+        plan: "enterprise".into(),
+        policy: knotie::model::policy::Policy::default(),
+        ..profile
+    };
+    app.store
+        .put_account(&rewritten, knotie::model::time::Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(owner.policy().await, (StatusCode::OK, strict.clone()));
+    let (status, refused) = owner.generate(json!({ "name": "forever" })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "still enforced: {refused}");
+
+    // An account the platform has not made a profile for yet.
+    let newcomer = User {
+        app: &app,
+        account: AccountId::parse(&format!("acct_new{}", std::process::id())).unwrap(),
+        sub: "olga",
+        role: Some("owner"),
+    };
+    let (status, saved) = newcomer.set_policy(strict.clone()).await;
+    assert_eq!((status, saved), (StatusCode::OK, strict.clone()));
+    assert_eq!(newcomer.policy().await, (StatusCode::OK, strict));
 }

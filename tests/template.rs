@@ -156,3 +156,23 @@ fn template_ref(name: &str) -> Value {
     let parsed: Value = serde_norway::from_str(&text).unwrap();
     parsed
 }
+
+#[test]
+fn the_public_routes_are_throttled_and_their_function_has_its_own_concurrency() {
+    let template = template();
+    let routes = &template["Resources"]["ManagementApi"]["Properties"]["RouteSettings"];
+    for route in ["POST /secret-scanning/github", "POST /credentials/revoke"] {
+        let settings = &routes[route];
+        for limit in ["ThrottlingRateLimit", "ThrottlingBurstLimit"] {
+            assert_eq!(
+                settings[limit],
+                template_ref("PublicRouteRatePerSecond"),
+                "{route} {limit}"
+            );
+        }
+    }
+    assert_eq!(
+        template["Resources"]["LeaksFunction"]["Properties"]["ReservedConcurrentExecutions"],
+        template_ref("LeaksReservedConcurrency")
+    );
+}

@@ -37,6 +37,8 @@ interface Viewer {
 interface Policy {
   max_lifetime_days: number | null;
   allowed_scopes: string[];
+  /** What members' tokens may do, within allowed_scopes. */
+  member_scopes: string[];
   members_may_create: boolean;
 }
 
@@ -72,7 +74,8 @@ const SCOPES: [scope: string, label: string][] = [
 ];
 const READ_SCOPES = SCOPES.map(([scope]) => scope).filter((s) => s.endsWith(":read"));
 /** An account that never set a policy: every scope, any lifetime, anyone may create. */
-const OPEN_POLICY: Policy = { max_lifetime_days: null, allowed_scopes: SCOPES.map(([scope]) => scope), members_may_create: true };
+const ALL_SCOPES = SCOPES.map(([scope]) => scope);
+const OPEN_POLICY: Policy = { max_lifetime_days: null, allowed_scopes: ALL_SCOPES, member_scopes: ALL_SCOPES, members_may_create: true };
 const EXPIRY_DAYS = [30, 90, 365];
 const PAGE_SIZE = 20;
 const CLIENTS: [key: string, label: string][] = [
@@ -122,16 +125,17 @@ const address = (net: string) => net.replace(net.includes(":") ? /\/128$/ : /\/3
 const sentence = (message: string) => message.charAt(0).toUpperCase() + message.slice(1) + ".";
 
 /** A checkbox for each scope, labelled in words with the scope's name beneath. */
-function scopeChoices(prefix: string, scopes: string[], checked: (scope: string) => boolean): HTMLLabelElement[] {
+function scopeChoices(prefix: string, scopes: string[], checked: (scope: string) => boolean, name = "scope"): HTMLLabelElement[] {
   return SCOPES.filter(([scope]) => scopes.includes(scope)).map(([scope, label]) => {
     const id = `${prefix}-${scope.replace(":", "-")}`;
-    const input = el("input", { type: "checkbox", name: "scope", value: scope, id });
+    const input = el("input", { type: "checkbox", name, value: scope, id });
     input.checked = checked(scope);
     return el("label", { class: "kmt-choice", for: id }, input, el("span", {}, el("strong", {}, label), el("small", {}, scope)));
   });
 }
 
-const checkedScopes = (form: HTMLFormElement) => [...form.querySelectorAll<HTMLInputElement>("input[name=scope]:checked")].map((input) => input.value);
+const checkedScopes = (form: HTMLFormElement, name = "scope") =>
+  [...form.querySelectorAll<HTMLInputElement>(`input[name=${name}]:checked`)].map((input) => input.value);
 
 export function mountMcpTokens(root: HTMLElement, options: Options) {
   let nextCursor: string | null = null;
@@ -362,6 +366,13 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
       days,
       el("p", { id: "kmt-policy-days-help", class: "kmt-help" }, "1–365 days. Leave empty for no maximum; with a maximum, every token must expire."),
       el("fieldset", {}, el("legend", {}, "Allowed scopes"), el("div", { class: "kmt-scopes" }, ...scopeChoices("kmt-policy", OPEN_POLICY.allowed_scopes, (s) => current.allowed_scopes.includes(s)))),
+      el(
+        "fieldset",
+        { "aria-describedby": "kmt-policy-member-scopes-help" },
+        el("legend", {}, "Members' tokens may"),
+        el("p", { id: "kmt-policy-member-scopes-help", class: "kmt-help" }, "Of the allowed scopes, what tokens made by members may do. Owners' and admins' tokens may do all that is allowed."),
+        el("div", { class: "kmt-scopes" }, ...scopeChoices("kmt-policy-member", OPEN_POLICY.member_scopes, (s) => current.member_scopes.includes(s), "member_scope")),
+      ),
       el("label", { class: "kmt-choice", for: "kmt-policy-members" }, members, el("span", {}, "Members may create tokens")),
       error,
       el("div", { class: "kmt-policy-actions" }, save, saved),
@@ -383,6 +394,8 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
         policy = await api<Policy>("PUT", "/mcp-tokens/policy", {
           max_lifetime_days: raw ? Number(raw) : null,
           allowed_scopes: checkedScopes(form),
+          // Within what the account allows: a member scope outside it would be refused.
+          member_scopes: checkedScopes(form, "member_scope").filter((s) => checkedScopes(form).includes(s)),
           members_may_create: members.checked,
         });
         govern();
@@ -459,7 +472,8 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
     const name = el("input", { id: "kmt-name", name: "name", type: "text", placeholder: "Cursor Development", autocomplete: "off", "aria-describedby": "kmt-name-help kmt-name-error" });
     const nameError = el("p", { id: "kmt-name-error", class: "kmt-field-error", "aria-live": "polite" });
     // Only what the policy allows; the API enforces it too, and its refusal is shown.
-    const { max_lifetime_days: max, allowed_scopes: allowed } = policy ?? OPEN_POLICY;
+    const { max_lifetime_days: max, allowed_scopes: account, member_scopes: members } = policy ?? OPEN_POLICY;
+    const allowed = managesAccount() ? account : account.filter((s) => members.includes(s));
     const choices = max ? [...EXPIRY_DAYS.filter((d) => d < max), max] : EXPIRY_DAYS;
     const expiry = el(
       "select",

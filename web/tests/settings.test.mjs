@@ -24,7 +24,8 @@ let browser;
 let keyServer;
 // Stands in for GitHub's secret scanning: a key pair, its keys document on loopback.
 const github = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
-const GITHUB_KEY_ID = "web-test-key";
+// GitHub names its keys by their SHA-256, 64 hex digits.
+const GITHUB_KEY_ID = "0e1d2c3b4a5968778695a4b3c2d1e0f00e1d2c3b4a5968778695a4b3c2d1e0f0";
 
 before(async () => {
   const port = await new Promise((resolve) => {
@@ -92,7 +93,7 @@ const unique = (prefix) => `${prefix}_${Date.now().toString(36)}${Math.random().
 const MEMBER = { "x-dev-role": "member", "x-dev-user": "user_b" };
 const ADMIN = { "x-dev-role": "admin", "x-dev-user": "user_admin" };
 const ALL_SCOPES = ["customers:read", "customers:write", "agents:read", "agents:write", "credits:read", "credits:write", "analytics:read"];
-const OPEN_POLICY = { max_lifetime_days: null, allowed_scopes: ALL_SCOPES, members_may_create: true };
+const OPEN_POLICY = { max_lifetime_days: null, allowed_scopes: ALL_SCOPES, member_scopes: ALL_SCOPES, members_may_create: true };
 
 /** The management API as `as` (request headers) of `account`: status and JSON body. */
 async function callApi(method, path, { account, as = {}, body } = {}) {
@@ -367,10 +368,12 @@ test("an admin sets the token policy through the form; the API keeps it and its 
   t.after(() => setPolicy(GOVERNED, OPEN_POLICY));
   const page = await open(GOVERNED, 1280, ADMIN);
   const form = page.getByRole("form", { name: "Token policy" });
+  const allowed = form.getByRole("group", { name: "Allowed scopes" });
+  const members = form.getByRole("group", { name: "Members' tokens may" });
   const days = form.getByLabel("Maximum lifetime in days");
   const save = form.getByRole("button", { name: "Save policy" });
   assert.equal(await days.inputValue(), "", "no maximum yet");
-  assert.equal(await form.getByRole("checkbox", { checked: true }).count(), ALL_SCOPES.length + 1, "every scope, and members may create");
+  assert.equal(await form.getByRole("checkbox", { checked: true }).count(), 2 * ALL_SCOPES.length + 1, "every scope for all tokens and members', and members may create");
 
   await days.fill("400");
   await save.click();
@@ -381,7 +384,8 @@ test("an admin sets the token policy through the form; the API keeps it and its 
   assert.deepEqual((await callApi("GET", "/mcp-tokens/policy", { account: GOVERNED })).json, OPEN_POLICY, "nothing refused was saved");
 
   await days.fill("30");
-  for (const label of ["Change customers", "Change agents", "Change credits"]) await form.getByLabel(label).uncheck();
+  for (const label of ["Change customers", "Change agents", "Change credits"]) await allowed.getByLabel(label).uncheck();
+  await members.getByLabel("Read credits").uncheck();
   await form.getByLabel("Members may create tokens").uncheck();
   await save.click();
   await form.getByRole("status").filter({ hasText: "Policy saved." }).waitFor();
@@ -389,21 +393,28 @@ test("an admin sets the token policy through the form; the API keeps it and its 
   const { status, json } = await callApi("GET", "/mcp-tokens/policy", { account: GOVERNED, as: MEMBER });
   assert.equal(status, 200);
   assert.deepEqual(
-    { ...json, allowed_scopes: [...json.allowed_scopes].sort() },
-    { max_lifetime_days: 30, allowed_scopes: ["agents:read", "analytics:read", "credits:read", "customers:read"], members_may_create: false },
+    { ...json, allowed_scopes: [...json.allowed_scopes].sort(), member_scopes: [...json.member_scopes].sort() },
+    {
+      max_lifetime_days: 30,
+      allowed_scopes: ["agents:read", "analytics:read", "credits:read", "customers:read"],
+      // What was left checked for members, within what is allowed at all.
+      member_scopes: ["agents:read", "analytics:read", "customers:read"],
+      members_may_create: false,
+    },
   );
 
   await page.reload();
   await form.waitFor();
   assert.equal(await days.inputValue(), "30", "the form shows the saved policy");
-  assert.ok(!(await form.getByLabel("Change agents").isChecked()));
-  assert.ok(await form.getByLabel("Read agents").isChecked());
+  assert.ok(!(await allowed.getByLabel("Change agents").isChecked()));
+  assert.ok(await allowed.getByLabel("Read agents").isChecked());
+  assert.ok(!(await members.getByLabel("Read credits").isChecked()));
   assert.ok(!(await form.getByLabel("Members may create tokens").isChecked()));
   await assertAccessible(page, "the policy form");
 });
 
 test("the generate dialog offers only the scopes and lifetimes the policy allows, and shows the API's refusal", async (t) => {
-  await governed(t, { max_lifetime_days: 60, allowed_scopes: ["customers:read", "analytics:read"], members_may_create: true });
+  await governed(t, { max_lifetime_days: 60, allowed_scopes: ["customers:read", "analytics:read"], member_scopes: ["customers:read", "analytics:read"], members_may_create: true });
   const page = await open(GOVERNED);
   await page.getByRole("button", { name: "Generate Token" }).click();
   const dialog = page.getByRole("dialog", { name: "Create MCP Token" });
@@ -428,10 +439,26 @@ test("the generate dialog offers only the scopes and lifetimes the policy allows
   await page.getByRole("button", { name: "Generate Token" }).click();
   await dialog.getByLabel("Name").fill(unique("Too long"));
   await dialog.getByLabel("Expires").selectOption("30");
-  await setPolicy(GOVERNED, { max_lifetime_days: 10, allowed_scopes: ["customers:read", "analytics:read"], members_may_create: true });
+  await setPolicy(GOVERNED, { max_lifetime_days: 10, allowed_scopes: ["customers:read", "analytics:read"], member_scopes: ["customers:read", "analytics:read"], members_may_create: true });
   await dialog.getByRole("button", { name: "Create" }).click();
   await dialog.getByRole("alert").filter({ hasText: "at most 10 days" }).waitFor();
   assert.match(await dialog.getByRole("alert").innerText(), /^The account's token policy/);
+});
+
+test("a member's generate dialog offers only the member scopes, at 1280 and 390 px, accessibly", async (t) => {
+  await governed(t, { ...OPEN_POLICY, member_scopes: ["customers:read", "analytics:read"] });
+  for (const width of [1280, 390]) {
+    const member = await open(GOVERNED, width, MEMBER);
+    await member.getByRole("button", { name: "Generate Token" }).click();
+    const dialog = member.getByRole("dialog", { name: "Create MCP Token" });
+    const offered = await dialog.getByRole("checkbox").evaluateAll((boxes) => boxes.map((b) => b.value));
+    assert.deepEqual(offered, ["customers:read", "analytics:read"], `${width} px`);
+    await assertAccessible(member, `a member's generate dialog at ${width} px`);
+    await member.screenshot({ path: `${OUTPUT}member-dialog-${width}.png` });
+    const admin = await open(GOVERNED, width, ADMIN);
+    await admin.getByRole("form", { name: "Token policy" }).getByRole("group", { name: "Members' tokens may" }).waitFor();
+    await assertAccessible(admin, `the policy form at ${width} px`);
+  }
 });
 
 test("a token pinned to IP addresses shows them in the list; a bad address is explained; no addresses, no pin", async () => {

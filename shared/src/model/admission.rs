@@ -183,7 +183,9 @@ pub fn admit(
     Admission::Admitted(Caller {
         account: grant.account.clone(),
         token_id: grant.token_id.clone(),
-        scopes: account.policy.effective_scopes(grant.scopes),
+        scopes: account
+            .policy
+            .effective_scopes(grant.scopes, grant.creator_role),
         expires_at: ends,
         profile: account.clone(),
         at: now,
@@ -257,6 +259,7 @@ mod tests {
             token_id: TokenId::new(at(0)).unwrap(),
             hash: Pepper::new(&[1; 32]).unwrap().hash(&token),
             scopes: Scopes::all(),
+            creator_role: crate::model::roles::Role::Owner,
             created_at: at(0),
             expires_at: None,
             allowed_ips: None,
@@ -489,6 +492,7 @@ mod tests {
             hint: "kmcp_…W9ct".into(),
             scopes: Scopes::all(),
             created_by: "u".into(),
+            creator_role: crate::model::roles::Role::Member,
             created_at: at(100),
             expires_at: Some(at(200)),
             last_used_at: None,

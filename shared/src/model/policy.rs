@@ -1,10 +1,11 @@
 //! An account's token policy, set by its owners and admins: how long a token may live,
-//! which scopes tokens may have, whether members may create tokens. Enforced when a token
-//! is generated and again on every MCP call, so tightening it reaches tokens made before.
+//! which scopes tokens may have, which of those members' tokens may have, whether members
+//! may create tokens. Enforced when a token is generated and again on every MCP call, so
+//! tightening it reaches tokens made before.
 
 use serde_json::{json, Map, Value};
 
-use super::roles::Identity;
+use super::roles::{Identity, Role};
 use super::scope::Scopes;
 use super::time::Timestamp;
 use super::tokens::{NewToken, MAX_EXPIRY_DAYS};
@@ -15,6 +16,9 @@ pub struct Policy {
     /// Tokens older than this many days are refused; new ones must expire within it.
     pub max_lifetime_days: Option<i64>,
     pub allowed_scopes: Scopes,
+    /// What tokens made by members may do, within `allowed_scopes` (owners' and admins'
+    /// tokens have all of those).
+    pub member_scopes: Scopes,
     pub members_may_create: bool,
 }
 
@@ -24,13 +28,19 @@ impl Default for Policy {
         Policy {
             max_lifetime_days: None,
             allowed_scopes: Scopes::all(),
+            member_scopes: Scopes::all(),
             members_may_create: true,
         }
     }
 }
 
-const FIELDS: [&str; 3] = ["max_lifetime_days", "allowed_scopes", "members_may_create"];
-const EXAMPLE: &str = r#"{"max_lifetime_days": 90, "allowed_scopes": ["customers:read"], "members_may_create": true}"#;
+const FIELDS: [&str; 4] = [
+    "max_lifetime_days",
+    "allowed_scopes",
+    "member_scopes",
+    "members_may_create",
+];
+const EXAMPLE: &str = r#"{"max_lifetime_days": 90, "allowed_scopes": ["customers:read", "customers:write"], "member_scopes": ["customers:read"], "members_may_create": true}"#;
 
 impl Policy {
     /// A `PUT /mcp-tokens/policy` body. It replaces the policy, so every field is
@@ -42,7 +52,7 @@ impl Policy {
             .map_err(|_| bad(format!("the request body must be JSON like {EXAMPLE}")))?;
         if let Some(unknown) = fields.keys().find(|k| !FIELDS.contains(&k.as_str())) {
             return Err(bad(format!(
-                "unknown field \"{unknown}\"; a policy has max_lifetime_days, allowed_scopes and members_may_create"
+                "unknown field \"{unknown}\"; a policy has max_lifetime_days, allowed_scopes, member_scopes and members_may_create"
             )));
         }
         let field = |name: &str| {
@@ -64,15 +74,27 @@ impl Policy {
                     })?,
             ),
         };
-        let names = field("allowed_scopes")?
-            .as_array()
-            .and_then(|a| a.iter().map(Value::as_str).collect::<Option<Vec<_>>>())
-            .ok_or_else(|| bad("allowed_scopes must be a list of scope names".into()))?;
-        let allowed_scopes = Scopes::parse(names).map_err(|e| bad(e.to_string()))?;
-        if allowed_scopes.is_empty() {
-            return Err(bad(
-                "allowed_scopes must list at least one scope: a policy that allows none would refuse every token".into(),
-            ));
+        let scopes = |name: &str| -> Result<Scopes, Error> {
+            let names = field(name)?
+                .as_array()
+                .and_then(|a| a.iter().map(Value::as_str).collect::<Option<Vec<_>>>())
+                .ok_or_else(|| bad(format!("{name} must be a list of scope names")))?;
+            let scopes = Scopes::parse(names).map_err(|e| bad(e.to_string()))?;
+            if scopes.is_empty() {
+                return Err(bad(format!(
+                    "{name} must list at least one scope: a policy that allows none would refuse every such token"
+                )));
+            }
+            Ok(scopes)
+        };
+        let allowed_scopes = scopes("allowed_scopes")?;
+        let member_scopes = scopes("member_scopes")?;
+        let beyond = member_scopes.without(allowed_scopes);
+        if !beyond.is_empty() {
+            return Err(bad(format!(
+                "member_scopes must be among allowed_scopes; {} is not",
+                beyond.to_strings().join(", ")
+            )));
         }
         let members_may_create = field("members_may_create")?
             .as_bool()
@@ -80,6 +102,7 @@ impl Policy {
         Ok(Policy {
             max_lifetime_days,
             allowed_scopes,
+            member_scopes,
             members_may_create,
         })
     }
@@ -88,12 +111,13 @@ impl Policy {
         json!({
             "max_lifetime_days": self.max_lifetime_days,
             "allowed_scopes": self.allowed_scopes.to_strings(),
+            "member_scopes": self.member_scopes.to_strings(),
             "members_may_create": self.members_may_create,
         })
     }
 
     /// Whether `identity` may make the token `new` asks for, and with which scopes: a
-    /// request that leaves scopes out gets every scope the policy allows.
+    /// request that leaves scopes out gets every scope the policy allows its maker.
     pub fn admit(&self, identity: &Identity, new: &NewToken) -> Result<Scopes, Error> {
         let refuse = |message: String| Error::bad_request("token_policy", message);
         if !self.members_may_create && !identity.role.manages_account() {
@@ -116,17 +140,30 @@ impl Policy {
                 Some(_) => {}
             }
         }
-        let scopes = new.scopes.unwrap_or(self.allowed_scopes);
-        let beyond = scopes.without(self.allowed_scopes);
+        let allowed = self.scopes_for(identity.role);
+        let scopes = new.scopes.unwrap_or(allowed);
+        let beyond = scopes.without(allowed);
         if !beyond.is_empty() {
+            let whose = match identity.role {
+                Role::Member => "members' tokens ",
+                Role::Owner | Role::Admin => "",
+            };
             return Err(refuse(format!(
-                "the account's token policy does not allow the scope{} {}; allowed: {}",
+                "the account's token policy does not allow {whose}the scope{} {}; allowed: {}",
                 if beyond.iter().count() > 1 { "s" } else { "" },
                 beyond.to_strings().join(", "),
-                self.allowed_scopes.to_strings().join(", ")
+                allowed.to_strings().join(", ")
             )));
         }
         Ok(scopes)
+    }
+
+    /// What a token made by someone of role `maker` may have under this policy.
+    pub fn scopes_for(&self, maker: Role) -> Scopes {
+        match maker {
+            Role::Member => self.allowed_scopes.intersection(self.member_scopes),
+            Role::Owner | Role::Admin => self.allowed_scopes,
+        }
     }
 
     /// When a token made at `created_at` stops working under this policy, if it does.
@@ -135,9 +172,10 @@ impl Policy {
         created_at.checked_add(time::Duration::seconds(days.checked_mul(86_400)?))
     }
 
-    /// What a token with `scopes` may do now: never more than the policy allows today.
-    pub fn effective_scopes(&self, scopes: Scopes) -> Scopes {
-        scopes.intersection(self.allowed_scopes)
+    /// What a token with `scopes`, made by someone of role `maker`, may do now: never
+    /// more than the policy allows such a token today.
+    pub fn effective_scopes(&self, scopes: Scopes, maker: Role) -> Scopes {
+        scopes.intersection(self.scopes_for(maker))
     }
 }
 
@@ -169,6 +207,7 @@ mod tests {
         Policy {
             max_lifetime_days: Some(30),
             allowed_scopes: Scopes::parse(["customers:read", "analytics:read"]).unwrap(),
+            member_scopes: Scopes::parse(["analytics:read"]).unwrap(),
             members_may_create: false,
         }
     }
@@ -205,14 +244,39 @@ mod tests {
             strict().admit(&admin, &new(None, Some(30))).unwrap(),
             strict().allowed_scopes
         );
+        // Members' tokens: within the member scopes, which is what they get by default.
+        let open_to_members = Policy {
+            members_may_create: true,
+            ..strict()
+        };
+        let member = identity(Role::Member);
+        let beyond = refusal(
+            &open_to_members,
+            &member,
+            new(Some(&["customers:read"]), Some(30)),
+        );
+        assert!(
+            beyond.contains(
+                "does not allow members' tokens the scope customers:read; allowed: analytics:read"
+            ),
+            "{beyond}"
+        );
+        assert_eq!(
+            open_to_members
+                .admit(&member, &new(None, Some(30)))
+                .unwrap(),
+            Scopes::parse(["analytics:read"]).unwrap()
+        );
     }
 
     #[test]
     fn a_narrower_policy_narrows_existing_tokens_and_their_lifetime() {
         let policy = strict();
-        let effective = policy.effective_scopes(Scopes::all());
+        let effective = policy.effective_scopes(Scopes::all(), Role::Admin);
         assert!(effective.contains(Scope::CustomersRead));
         assert!(!effective.contains(Scope::CustomersWrite));
+        let members = policy.effective_scopes(Scopes::all(), Role::Member);
+        assert_eq!(members, Scopes::parse(["analytics:read"]).unwrap());
         let made = Timestamp::from_unix(0).unwrap();
         assert_eq!(
             policy.lifetime_end(made).map(Timestamp::unix),
@@ -232,7 +296,7 @@ mod tests {
     #[test]
     fn a_policy_body_is_whole_and_valid_or_a_400() {
         let policy = Policy::from_json(
-            br#"{"max_lifetime_days": 30, "allowed_scopes": ["customers:read", "analytics:read"], "members_may_create": false}"#,
+            br#"{"max_lifetime_days": 30, "allowed_scopes": ["customers:read", "analytics:read"], "member_scopes": ["analytics:read"], "members_may_create": false}"#,
         )
         .unwrap();
         assert_eq!(policy, strict());
@@ -244,32 +308,44 @@ mod tests {
             ("", "must be JSON"),
             ("[]", "must be JSON"),
             (
-                r#"{"allowed_scopes": ["customers:read"], "members_may_create": true}"#,
+                r#"{"allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true}"#,
                 "max_lifetime_days is required",
             ),
             (
-                r#"{"max_lifetime_days": 0, "allowed_scopes": ["customers:read"], "members_may_create": true}"#,
+                r#"{"max_lifetime_days": 0, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true}"#,
                 "from 1 to 365",
             ),
             (
-                r#"{"max_lifetime_days": 1.5, "allowed_scopes": ["customers:read"], "members_may_create": true}"#,
+                r#"{"max_lifetime_days": 1.5, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true}"#,
                 "from 1 to 365",
             ),
             (
-                r#"{"max_lifetime_days": null, "allowed_scopes": [], "members_may_create": true}"#,
+                r#"{"max_lifetime_days": null, "allowed_scopes": [], "member_scopes": ["customers:read"], "members_may_create": true}"#,
                 "at least one scope",
             ),
             (
-                r#"{"max_lifetime_days": null, "allowed_scopes": ["all"], "members_may_create": true}"#,
+                r#"{"max_lifetime_days": null, "allowed_scopes": ["all"], "member_scopes": ["customers:read"], "members_may_create": true}"#,
                 "unknown scope",
             ),
             (
-                r#"{"max_lifetime_days": null, "allowed_scopes": ["customers:read"], "members_may_create": "yes"}"#,
+                r#"{"max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": "yes"}"#,
                 "true or false",
             ),
             (
-                r#"{"max_lifetime_days": null, "allowed_scopes": ["customers:read"], "members_may_create": true, "role": "owner"}"#,
+                r#"{"max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true, "role": "owner"}"#,
                 "unknown field",
+            ),
+            (
+                r#"{"max_lifetime_days": null, "allowed_scopes": ["customers:read"], "members_may_create": true}"#,
+                "member_scopes is required",
+            ),
+            (
+                r#"{"max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:write"], "members_may_create": true}"#,
+                "member_scopes must be among allowed_scopes; customers:write is not",
+            ),
+            (
+                r#"{"max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": [], "members_may_create": true}"#,
+                "member_scopes must list at least one scope",
             ),
         ] {
             let err = Policy::from_json(body.as_bytes()).unwrap_err();
@@ -299,20 +375,24 @@ mod tests {
             #[test]
             fn an_admitted_token_never_exceeds_the_policy(
                 asked in proptest::option::of(scopes()), days in proptest::option::of(1i64..=365),
-                allowed in scopes(), max in proptest::option::of(1i64..=365), members in any::<bool>(),
+                allowed in scopes(), member_scopes in scopes(), max in proptest::option::of(1i64..=365), members in any::<bool>(),
                 role in prop_oneof![Just(Role::Owner), Just(Role::Admin), Just(Role::Member)],
             ) {
-                let policy = Policy { max_lifetime_days: max, allowed_scopes: allowed, members_may_create: members };
+                let policy = Policy { max_lifetime_days: max, allowed_scopes: allowed, member_scopes, members_may_create: members };
                 let asked = NewToken { name: "x".into(), scopes: asked, expires_in_days: days, allowed_ips: None };
                 match policy.admit(&identity(role), &asked) {
                     Ok(granted) => {
                         prop_assert!(granted.without(allowed).is_empty());
+                        prop_assert!(role != Role::Member || granted.without(member_scopes).is_empty());
                         prop_assert!(max.is_none_or(|m| days.is_some_and(|d| d <= m)));
                         prop_assert!(members || role != Role::Member);
                     }
                     Err(e) => prop_assert_eq!(e.status(), 400),
                 }
-                prop_assert!(policy.effective_scopes(Scopes::all()).without(allowed).is_empty());
+                prop_assert!(policy.effective_scopes(Scopes::all(), role).without(allowed).is_empty());
+                if role == Role::Member {
+                    prop_assert!(policy.effective_scopes(Scopes::all(), role).without(member_scopes).is_empty());
+                }
             }
         }
     }

@@ -8,6 +8,7 @@ use super::events::{Revocation, RevokedReason};
 use super::hashing::TokenHash;
 use super::ids::{AccountId, TokenId};
 use super::page::Listing;
+use super::roles::Role;
 use super::scope::Scopes;
 use super::text::TextRule;
 use super::time::Timestamp;
@@ -35,6 +36,9 @@ pub struct TokenRecord {
     pub hint: String,
     pub scopes: Scopes,
     pub created_by: String,
+    /// The maker's role when it was made: what the policy lets members' tokens do binds
+    /// tokens members made.
+    pub creator_role: Role,
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
@@ -85,6 +89,8 @@ pub struct Grant {
     pub token_id: TokenId,
     pub hash: TokenHash,
     pub scopes: Scopes,
+    /// The maker's role when it was made (see [`TokenRecord::creator_role`]).
+    pub creator_role: Role,
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub allowed_ips: Option<AllowedIps>,

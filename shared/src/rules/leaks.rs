@@ -263,6 +263,7 @@ mod tests {
             token_id: crate::model::ids::TokenId::new(at(0)).unwrap(),
             hash: Pepper::new(&[1; 32]).unwrap().hash(&token),
             scopes: crate::model::scope::Scopes::all(),
+            creator_role: crate::model::roles::Role::Owner,
             created_at: at(0),
             expires_at: expires_at.map(at),
             allowed_ips: None,

@@ -87,6 +87,7 @@ fn new_record(
         hint: token.hint(),
         scopes,
         created_by: identity.user.clone(),
+        creator_role: identity.role,
         created_at: now,
         last_used_at: None,
         revoked_at: None,
@@ -217,8 +218,7 @@ fn visible(identity: &Identity, record: Option<TokenRecord>) -> Result<TokenReco
 
 /// The account's token policy; an account that never set one has the default.
 pub async fn policy(store: &Store, identity: &Identity) -> Result<Policy, Error> {
-    let profile = store.account(&identity.account).await?;
-    Ok(profile.map(|a| a.policy).unwrap_or_default())
+    store.policy(&identity.account).await
 }
 
 /// Replaces the account's token policy: owners and admins only. It applies to tokens
@@ -229,15 +229,8 @@ pub async fn set_policy(
     policy: Policy,
 ) -> Result<Policy, Error> {
     may_set_policy(identity)?;
-    store
-        .set_policy(&identity.account, &policy)
-        .await?
-        .map(|a| a.policy)
-        .ok_or(Error::NotFound {
-            what: "account profile",
-            id: identity.account.to_string(),
-            hint: ": the Knotie platform creates it with the account",
-        })
+    store.set_policy(&identity.account, &policy).await?;
+    Ok(policy)
 }
 
 fn may_set_policy(identity: &Identity) -> Result<(), Error> {

@@ -5,6 +5,7 @@
 //! | item                     | PK                                   | SK                                          |
 //! |--------------------------|--------------------------------------|---------------------------------------------|
 //! | account profile          | `ACCT#<account>`                     | `PROFILE`                                   |
+//! | account token policy     | `ACCT#<account>`                     | `POLICY`                                    |
 //! | active-token counter     | `ACCT#<account>`                     | `TOKENS`                                    |
 //! | token metadata           | `ACCT#<account>`                     | `TOKEN#<token id>`                          |
 //! | token by hash            | `TOKENHASH#<hash>`                   | `TOKENHASH`                                 |
@@ -46,6 +47,9 @@ pub const KEY_SCHEMA: [(&str, &str); 2] = [(PK, "HASH"), (SK, "RANGE")];
 pub const TTL: &str = "expires_ttl";
 
 pub const PROFILE: &str = "PROFILE";
+/// The account's token policy: an item of its own, so that the platform rewriting the
+/// profile whole never resets it.
+pub const POLICY: &str = "POLICY";
 pub const TOKEN_COUNTER: &str = "TOKENS";
 pub const TOKEN_PREFIX: &str = "TOKEN#";
 pub const TOKEN_HASH_SK: &str = "TOKENHASH";
@@ -264,6 +268,7 @@ mod tests {
                 keys::account(&account),
                 keys::PROFILE.into(),
             ),
+            (&["POLICY"], keys::account(&account), keys::POLICY.into()),
             (
                 &["TOKEN_COUNTER"],
                 keys::account(&account),

@@ -83,6 +83,18 @@ impl Store {
         Ok(out.item)
     }
 
+    /// Writes an item whole, replacing what has its key.
+    pub(super) async fn put(&self, item: Item) -> Result<(), Error> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     /// Opens the connection to DynamoDB, and pays the client's first-request costs, with a
     /// read of an item that never exists: the MCP function's cold start does it while the
     /// pepper loads, so its first call does not (on Lambda, a TLS handshake). Eventually

@@ -20,7 +20,8 @@ use crate::model::ids::{AccountId, AgentId, CustomerId, TransactionId};
 use crate::model::time::Timestamp;
 
 impl Store {
-    /// Creates or replaces a profile.
+    /// Creates or replaces a profile, whole, as the platform does; the account's token
+    /// policy is an item of its own and stays as it is (`account.policy` is not written).
     pub async fn put_account(&self, account: &Account, now: Timestamp) -> Result<(), Error> {
         let item = Item::from([
             (keys::PK.into(), s(keys::account(&account.id))),
@@ -29,10 +30,6 @@ impl Store {
             ("plan".into(), s(&account.plan)),
             ("api_access".into(), flag(account.api_access)),
             ("credit_pool".into(), n(account.credit_pool)),
-            (
-                "policy".into(),
-                super::accounts::policy_value(&account.policy),
-            ),
             ("updated_at".into(), time(now)),
         ]);
         self.put_all(vec![item]).await

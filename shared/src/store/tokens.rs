@@ -16,6 +16,7 @@ use crate::model::events::{EventKind, Revocation, RevokedReason, TokenEvent};
 use crate::model::hashing::TokenHash;
 use crate::model::ids::{AccountId, TokenId};
 use crate::model::page::{Position, Slice};
+use crate::model::roles::Role;
 use crate::model::scope::Scopes;
 use crate::model::time::Timestamp;
 use crate::model::tokens::{Grant, TokenRecord};
@@ -372,6 +373,7 @@ fn common_attributes(record: &TokenRecord) -> Item {
             AttributeValue::L(record.scopes.iter().map(|sc| s(sc.as_str())).collect()),
         ),
         ("created_at".into(), time(record.created_at)),
+        ("creator_role".into(), s(record.creator_role.as_str())),
         ("revoked".into(), flag(false)),
     ]);
     put_opt(&mut item, "expires_at", record.expires_at.map(time));
@@ -399,6 +401,7 @@ fn grant_from_item(hash: &TokenHash, item: &Item) -> Result<Grant, Error> {
         token_id: item.parsed("token_id", TokenId::parse)?,
         hash: hash.clone(),
         scopes: Scopes::parse(item.strings("scopes")).map_err(|_| corrupt("scopes"))?,
+        creator_role: creator_role(item),
         created_at: item.time("created_at")?,
         expires_at: item.opt_time("expires_at"),
         allowed_ips: allowed_ips(item)?,
@@ -407,6 +410,12 @@ fn grant_from_item(hash: &TokenHash, item: &Item) -> Result<Grant, Error> {
         leak_url: item.opt_string("leak_url"),
         last_used_at: item.opt_time("last_used_at"),
     })
+}
+
+/// The maker's role; tokens made before roles were kept count as members' (the member
+/// scopes can only narrow them).
+fn creator_role(item: &Item) -> Role {
+    Role::from_claim(item.opt_string("creator_role").as_deref())
 }
 
 /// The token's metadata item, as a record.
@@ -418,6 +427,7 @@ fn record_from_item(account: &AccountId, item: &Item) -> Result<TokenRecord, Err
         hint: item.string("hint")?,
         scopes: Scopes::parse(item.strings("scopes")).map_err(|_| corrupt("scopes"))?,
         created_by: item.string("created_by")?,
+        creator_role: creator_role(item),
         created_at: item.time("created_at")?,
         expires_at: item.opt_time("expires_at"),
         last_used_at: item.opt_time("last_used_at"),
