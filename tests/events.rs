@@ -34,6 +34,21 @@ async fn every_sample_event_drives_its_handler() {
     let (status, body) = common::reply(revoked).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error_code(&body), "token_not_found");
+
+    // The sample's user made nothing here: nothing to revoke, and said so.
+    let offboarded = knotie::api::revokes(
+        &app,
+        common::request(&common::event("revoke-user.json", &account)),
+    )
+    .await;
+    let (status, body) = common::reply(offboarded).await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::OK,
+            serde_json::json!({ "user": "user_b", "revoked": 0 })
+        )
+    );
 }
 
 #[tokio::test]

@@ -395,6 +395,12 @@ async fn story() -> Vec<(&'static str, BTreeSet<Access>)> {
     revoking["pathParameters"]["id"] = id.as_str().into();
     assert_eq!(revoke.call(&revoking).await.0, 204);
     assert_eq!(revoke.call(&revoking).await.0, 204);
+    // Offboarding: every token the sample's user made, through the index of their tokens.
+    let mut offboarding = as_owner("revoke-user.json");
+    let maker = offboarding["requestContext"]["authorizer"]["jwt"]["claims"]["sub"].clone();
+    offboarding["body"] = json!({ "user": maker }).to_string().into();
+    let (status, body) = revoke.call(&offboarding).await;
+    assert_eq!((status, body["revoked"].clone()), (200, json!(1)), "{body}");
 
     // Leaks: GitHub's sample report, and a holder reporting a live token that expires.
     let keys = KeyServer::serving(crate::binaries::GITHUB_EXAMPLE_KEYS).await;

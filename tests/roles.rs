@@ -85,6 +85,12 @@ impl User<'_> {
         reply(knotie::api::reads(self.app, request(&event)).await).await
     }
 
+    async fn revoke_user(&self, user: &str) -> Reply {
+        let mut event = self.event("revoke-user.json");
+        event["body"] = json!({ "user": user }).to_string().into();
+        reply(knotie::api::revokes(self.app, request(&event)).await).await
+    }
+
     async fn policy(&self) -> Reply {
         let event = self.event("policy-get.json");
         reply(knotie::api::policy(self.app, request(&event)).await).await
@@ -558,4 +564,133 @@ async fn the_policy_survives_the_platform_rewriting_the_profile_and_needs_no_pro
     let (status, saved) = newcomer.set_policy(strict.clone()).await;
     assert_eq!((status, saved), (StatusCode::OK, strict.clone()));
     assert_eq!(newcomer.policy().await, (StatusCode::OK, strict));
+}
+
+#[tokio::test]
+async fn one_request_offboards_a_user_and_each_token_says_so_in_its_history() {
+    let app = Arc::new(common::app().await);
+    let (owner, admin, mia, nico) = team(&app).await;
+    let mias: Vec<String> = {
+        let mut ids = Vec::new();
+        for name in ["laptop", "desktop", "ci"] {
+            ids.push(mia.generated_id(name).await);
+        }
+        ids
+    };
+    let already = mias[2].clone();
+    assert_eq!(mia.revoke(&already).await.0, StatusCode::NO_CONTENT);
+    let token = mia.token(json!({ "name": "in use" })).await;
+    let nicos = nico.generated_id("nico's").await;
+
+    // A member may not offboard anyone, not even a colleague with fewer rights.
+    let (status, body) = nico.revoke_user("mia").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    let (status, body) = admin.revoke_user("mia").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        json!({ "user": "mia", "revoked": 3 }),
+        "the three live ones"
+    );
+    let listed = owner.list().await.1;
+    for t in listed["tokens"].as_array().unwrap() {
+        let expected = if t["created_by"] == "mia" {
+            "revoked"
+        } else {
+            "active"
+        };
+        assert_eq!(t["status"], expected, "{t}");
+    }
+    let (_, history) = owner.history(&mias[0]).await;
+    assert_eq!(history["events"][0]["type"], "revoked");
+    assert_eq!(history["events"][0]["reason"], "offboarded");
+    assert_eq!(history["events"][0]["by"], "adam");
+    let (_, history) = owner.history(&already).await;
+    assert_eq!(
+        history["events"][0]["reason"], "user",
+        "a revoked token keeps its reason"
+    );
+
+    let mcp = harness::mcp(Arc::clone(&app));
+    let answer = McpCaller { mcp: &mcp, token }
+        .rpc("tools/list", json!({}))
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        answer.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the person who made it left"),
+        "{}",
+        answer.body
+    );
+    // Again: nothing left to revoke. Nico's token was never touched.
+    assert_eq!(admin.revoke_user("mia").await.1["revoked"], 0);
+    let (_, history) = owner.history(&nicos).await;
+    assert_eq!(history["events"].as_array().unwrap().len(), 1);
+    for bad in [
+        json!({}),
+        json!({ "user": "" }),
+        json!({ "user": "mia", "also": "nico" }),
+    ] {
+        let mut event = owner.event("revoke-user.json");
+        event["body"] = bad.to_string().into();
+        let (status, _) = reply(knotie::api::revokes(&app, request(&event)).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn a_members_listing_reads_no_colleagues_item_and_its_cursor_names_only_theirs() {
+    let proxy = knotie_local::proxy::Proxy::start(&common::env("KNOTIE_TEST_DYNAMODB"))
+        .await
+        .unwrap();
+    let clean = common::app().await;
+    let app = App {
+        store: common::store_at(&proxy.url()).await,
+        ..clean
+    };
+    let (owner, _, mia, _) = team(&app).await;
+    for i in 0..30 {
+        owner.generated_id(&format!("owner {i}")).await;
+    }
+    let mine = [
+        mia.generated_id("mine 1").await,
+        mia.generated_id("mine 2").await,
+    ];
+    for i in 0..5 {
+        owner.generated_id(&format!("later {i}")).await;
+    }
+    proxy.take_counts();
+    proxy.take_accesses();
+    let mut event = mia.event("list.json");
+    event["rawQueryString"] = "limit=1".into();
+    event["queryStringParameters"] = json!({ "limit": "1" });
+    let (status, page) = reply(knotie::api::list(&app, request(&event)).await).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["tokens"][0]["id"], mine[1].as_str(), "newest first");
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    event["rawQueryString"] = format!("limit=1&cursor={cursor}").into();
+    event["queryStringParameters"] = json!({ "limit": "1", "cursor": cursor });
+    let (_, page) = reply(knotie::api::list(&app, request(&event)).await).await;
+    assert_eq!(page["tokens"][0]["id"], mine[0].as_str());
+    assert!(page["next_cursor"].is_null(), "{page}");
+    // Each page: one Query of mia's index items, one BatchGetItem of her records (and of
+    // the policy, beside them): 35 tokens of the owner's, none of them read.
+    let counts = proxy.take_counts();
+    assert_eq!(counts.get("Query"), Some(&2), "{counts:?}");
+    assert_eq!(counts.get("BatchGetItem"), Some(&4), "{counts:?}");
+    let decoded = String::from_utf8_lossy(&base64_url_decode(&cursor)).into_owned();
+    assert!(
+        decoded.contains("MADEBY#") && !decoded.contains("TOKEN#"),
+        "the cursor holds a key of mia's index, no token's key: {decoded:?}"
+    );
+}
+
+fn base64_url_decode(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .unwrap_or_default()
 }

@@ -34,6 +34,7 @@ pub enum Api {
     Generate,
     List,
     Revoke,
+    RevokeUser,
     Events,
     Policy,
 }
@@ -58,6 +59,7 @@ impl Route<'_> {
                 Some(Route::Page("mcp-tokens.css", "text/css; charset=utf-8"))
             }
             (&Method::POST, "/mcp-tokens") => Some(Route::Api(Api::Generate, None)),
+            (&Method::POST, "/mcp-tokens/revoke-user") => Some(Route::Api(Api::RevokeUser, None)),
             (&Method::GET, "/mcp-tokens") => Some(Route::Api(Api::List, None)),
             (&Method::GET | &Method::PUT, "/mcp-tokens/policy") => {
                 Some(Route::Api(Api::Policy, None))
@@ -81,6 +83,7 @@ impl Api {
             Api::Generate => "POST /mcp-tokens",
             Api::List => "GET /mcp-tokens",
             Api::Revoke => "DELETE /mcp-tokens/{id}",
+            Api::RevokeUser => "POST /mcp-tokens/revoke-user",
             Api::Events => "GET /mcp-tokens/{id}/events",
             Api::Policy => "ANY /mcp-tokens/policy",
         }

@@ -21,7 +21,7 @@ interface Listed {
   expires_at: string | null;
   last_used_at: string | null;
   status: "active" | "revoked" | "expired";
-  revoked_reason?: "user" | "leaked" | "reported_by_holder" | null;
+  revoked_reason?: "user" | "leaked" | "reported_by_holder" | "offboarded" | null;
   leak_url?: string | null;
   /** Where it may be used from; null: anywhere. */
   allowed_ips?: string[] | null;
@@ -48,7 +48,7 @@ interface TokenEvent {
   at: string;
   by?: string;
   scopes?: string[];
-  reason?: "user" | "leaked" | "reported_by_holder";
+  reason?: "user" | "leaked" | "reported_by_holder" | "offboarded";
   url?: string;
   source?: string;
   tool?: string;
@@ -257,7 +257,7 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
       el("th", { scope: "row", "data-label": "Name", tabindex: "-1" }, token.name, ...ips),
       cell("Token", el("code", {}, token.hint)),
       cell("Access", access(token.scopes)),
-      ...(managesAccount() ? [cell("Created by", token.created_by)] : []),
+      ...(managesAccount() ? [cell("Created by", createdBy(token.created_by))] : []),
       cell("Created", formatDate(token.created_at)),
       cell("Last used", formatDate(token.last_used_at)),
       cell("Expires", formatDate(token.expires_at)),
@@ -267,12 +267,56 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
     return tr;
   }
 
+  /** Who made a token, and — for owners and admins — the offboarding of that user. */
+  function createdBy(user: string): HTMLElement {
+    const offboard = el("button", { type: "button", class: "kmt-button kmt-danger-quiet kmt-small", "aria-label": `Revoke all tokens ${user} made` }, "Revoke all");
+    offboard.addEventListener("click", () => confirmOffboard(user, offboard));
+    return el("span", { class: "kmt-maker" }, el("span", { class: "kmt-maker-name" }, user), offboard);
+  }
+
+  function confirmOffboard(user: string, trigger: HTMLButtonElement) {
+    const d = dialog("kmt-offboard-title");
+    const confirm = el("button", { type: "button", class: "kmt-button kmt-danger" }, "Revoke all their tokens");
+    const cancel = el("button", { type: "button", class: "kmt-button" }, "Cancel");
+    const error = el("p", { class: "kmt-form-error", role: "alert", hidden: "" });
+    cancel.addEventListener("click", () => d.close());
+    confirm.addEventListener("click", async () => {
+      confirm.disabled = true;
+      try {
+        const { revoked } = await api<{ revoked: number }>("POST", "/mcp-tokens/revoke-user", { user });
+        d.close();
+        announce(`${revoked} ${revoked === 1 ? "token" : "tokens"} of ${user} revoked.`);
+        await load(true);
+      } catch (e) {
+        const message = explain(e);
+        if (message) {
+          error.textContent = sentence(message);
+          error.hidden = false;
+        } else {
+          d.close();
+        }
+      } finally {
+        confirm.disabled = false;
+      }
+    });
+    d.addEventListener("close", () => trigger.isConnected && trigger.focus());
+    d.append(
+      el("h2", { id: "kmt-offboard-title" }, `Revoke every token ${user} made?`),
+      el("p", {}, "For someone who left: each of their tokens stops working on its very next request, and its history says why. This can't be undone."),
+      error,
+      el("div", { class: "kmt-actions" }, cancel, confirm),
+    );
+    d.showModal();
+    cancel.focus();
+  }
+
   /** Why a token was revoked, when someone other than a user of the account did it. */
   function revokedWhy(token: Listed): string | null {
     if (token.revoked_reason === "leaked") {
       return token.leak_url ? `Revoked automatically: found in public at ${token.leak_url}` : "Revoked automatically: found in public";
     }
     if (token.revoked_reason === "reported_by_holder") return "Revoked: reported as leaked by whoever held it";
+    if (token.revoked_reason === "offboarded") return `Revoked: ${token.created_by} left the account`;
     return null;
   }
 
@@ -287,6 +331,7 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
           return `Revoked automatically: found in public${where}${what}`;
         }
         if (event.reason === "reported_by_holder") return "Revoked: reported as leaked by whoever held it";
+        if (event.reason === "offboarded") return `Revoked by ${event.by ?? "an admin"}: its maker left the account`;
         return `Revoked by ${event.by ?? "a user"}`;
       default:
         return `${event.tool ?? "A tool"} changed ${event.target ?? "something"}`;

@@ -186,7 +186,7 @@ test("generate through the dialog, connect with the token, revoke it with confir
   const confirm = page.getByRole("dialog", { name: `Revoke “${name}”?` });
   await confirm.getByRole("button", { name: "Confirm" }).click();
   await row.getByText("revoked").waitFor();
-  assert.equal(await row.getByRole("button", { name: /Revoke/ }).count(), 0);
+  assert.equal(await row.getByRole("button", { name: `Revoke ${name}` }).count(), 0, "no Revoke for a revoked token");
   assert.equal(await callMcp(token), 401, "a revoked token is refused on the next call");
 });
 
@@ -359,8 +359,8 @@ test("a member sees only their own tokens, without a Created by column or the po
   const owner = await open(account);
   await owner.getByRole("columnheader", { name: "Created by" }).waitFor();
   assert.deepEqual(await owner.locator("tbody th").allInnerTexts(), [mine, theirs], "every token, newest first");
-  assert.equal(await owner.locator("tr", { hasText: mine }).locator('td[data-label="Created by"]').innerText(), "user_b");
-  assert.equal(await owner.locator("tr", { hasText: theirs }).locator('td[data-label="Created by"]').innerText(), "user_dev");
+  assert.equal(await owner.locator("tr", { hasText: mine }).locator('td[data-label="Created by"] .kmt-maker-name').innerText(), "user_b");
+  assert.equal(await owner.locator("tr", { hasText: theirs }).locator('td[data-label="Created by"] .kmt-maker-name').innerText(), "user_dev");
   await owner.getByRole("form", { name: "Token policy" }).waitFor();
 });
 
@@ -458,6 +458,35 @@ test("a member's generate dialog offers only the member scopes, at 1280 and 390 
     const admin = await open(GOVERNED, width, ADMIN);
     await admin.getByRole("form", { name: "Token policy" }).getByRole("group", { name: "Members' tokens may" }).waitFor();
     await assertAccessible(admin, `the policy form at ${width} px`);
+  }
+});
+
+test("an owner offboards a user from the Created by column: every token of theirs revoked, the page says so", async () => {
+  const account = unique("acct_offboard");
+  for (const name of ["Laptop", "CI"]) {
+    const { status } = await callApi("POST", "/mcp-tokens", { account, as: MEMBER, body: { name: unique(name) } });
+    assert.equal(status, 201);
+  }
+  const kept = unique("Owner's own");
+  assert.equal((await callApi("POST", "/mcp-tokens", { account, body: { name: kept } })).status, 201);
+  for (const width of [1280, 390]) {
+    const page = await open(account, width, ADMIN);
+    await page.getByRole("button", { name: "Revoke all tokens user_b made" }).first().waitFor();
+    await assertAccessible(page, `the list with offboarding at ${width} px`);
+    if (width === 390) continue;
+    await page.getByRole("button", { name: "Revoke all tokens user_b made" }).first().click();
+    const confirm = page.getByRole("dialog", { name: "Revoke every token user_b made?" });
+    await confirm.waitFor();
+    await assertAccessible(page, "the offboarding dialog");
+    await page.screenshot({ path: `${OUTPUT}offboard-dialog-${width}.png` });
+    await confirm.getByRole("button", { name: "Revoke all their tokens" }).click();
+    await page.getByText("2 tokens of user_b revoked.").waitFor();
+    await page.getByText("Revoked: user_b left the account").first().waitFor();
+  }
+  const tokens = await listed(account);
+  for (const token of tokens) {
+    assert.equal(token.status, token.name === kept ? "active" : "revoked", token.name);
+    if (token.name !== kept) assert.equal(token.revoked_reason, "offboarded");
   }
 });
 

@@ -1,4 +1,5 @@
-//! `DELETE /mcp-tokens/{id}`: see [`knotie::api::revoke`].
+//! `DELETE /mcp-tokens/{id}` and `POST /mcp-tokens/revoke-user`: see
+//! [`knotie::api::revokes`].
 
 use lambda_http::{run, service_fn, Error};
 
@@ -6,5 +7,5 @@ use lambda_http::{run, service_fn, Error};
 async fn main() -> Result<(), Error> {
     knotie::logging::init();
     let app = knotie::App::from_env().await?;
-    run(service_fn(|req| knotie::api::revoke(&app, req))).await
+    run(service_fn(|req| knotie::api::revokes(&app, req))).await
 }

@@ -20,6 +20,7 @@ use crate::model::events;
 use crate::model::page::{Listing, PageRequest};
 use crate::model::policy::Policy;
 use crate::model::roles::Identity;
+use crate::model::roles::Offboarding;
 use crate::model::time::Timestamp;
 use crate::model::tokens::{NewToken, LISTING};
 use crate::rules::lifecycle::{self, Listed};
@@ -128,6 +129,39 @@ pub async fn revoke(app: &App, req: Request) -> Result<Response<Body>, Infallibl
             lifecycle::revoke(&app.store, &identity, id, Timestamp::now()).await?;
             tracing::info!(account = %identity.account, token_id = %id, "token revoked");
             Ok((StatusCode::NO_CONTENT, None))
+        }
+        .await,
+    ))
+}
+
+/// The revoke routes, one function: `DELETE /mcp-tokens/{id}` and
+/// `POST /mcp-tokens/revoke-user`.
+pub async fn revokes(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
+    match req.method() {
+        &http::Method::POST => revoke_user(app, req).await,
+        _ => revoke(app, req).await,
+    }
+}
+
+/// `POST /mcp-tokens/revoke-user {"user": …}` → 200 `{user, revoked}`: offboarding, every
+/// token that user made revoked at once (owners and admins).
+pub async fn revoke_user(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
+    Ok(reply(
+        async {
+            let identity = Identity::from_request(&req, &app.config)?;
+            let body = req.body().as_ref();
+            if body.len() > MAX_BODY_BYTES {
+                return Err(Error::TooLarge {
+                    limit: MAX_BODY_BYTES,
+                });
+            }
+            let user = Offboarding::from_json(body)?.user;
+            let revoked =
+                lifecycle::revoke_user(&app.store, &identity, &user, Timestamp::now()).await?;
+            Ok((
+                StatusCode::OK,
+                Some(json!({ "user": user, "revoked": revoked })),
+            ))
         }
         .await,
     ))

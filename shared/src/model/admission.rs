@@ -211,6 +211,9 @@ impl From<Refusal> for Error {
                 (Some(RevokedReason::Leaked), None) => format!(
                     "this token was found in public and revoked automatically; {GENERATE_HINT}, and keep it out of code you share"
                 ),
+                (Some(RevokedReason::Offboarded), _) => format!(
+                    "this token was revoked when the person who made it left the account; {GENERATE_HINT}"
+                ),
                 (Some(RevokedReason::ReportedByHolder), _) => {
                     format!("this token was reported as leaked and revoked; {GENERATE_HINT}")
                 }
@@ -334,6 +337,8 @@ mod tests {
              "this token was found in public at https://github.com/o/r/blob/x and revoked automatically; generate a new one in Settings → MCP Tokens, and keep it out of code you share"),
             ("leaked", Some(revoked(Some(RevokedReason::Leaked), None)), Profile::Unread, None, 401,
              "this token was found in public and revoked automatically; generate a new one in Settings → MCP Tokens, and keep it out of code you share"),
+            ("its maker offboarded", Some(revoked(Some(RevokedReason::Offboarded), None)), Profile::Unread, None, 401,
+             "this token was revoked when the person who made it left the account; generate a new one in Settings → MCP Tokens"),
             ("reported by its holder", Some(revoked(Some(RevokedReason::ReportedByHolder), None)), Profile::Unread, None, 401,
              "this token was reported as leaked and revoked; generate a new one in Settings → MCP Tokens"),
             ("expired by its date", Some(expiring.clone()), Profile::Unread, None, 401,

@@ -27,6 +27,8 @@ pub enum RevokedReason {
     Leaked,
     /// Someone holding it asked for it to be revoked.
     ReportedByHolder,
+    /// Its maker left the account: an owner or admin revoked every token they made.
+    Offboarded,
 }
 
 impl RevokedReason {
@@ -35,13 +37,19 @@ impl RevokedReason {
             RevokedReason::User => "user",
             RevokedReason::Leaked => "leaked",
             RevokedReason::ReportedByHolder => "reported_by_holder",
+            RevokedReason::Offboarded => "offboarded",
         }
     }
 
     pub fn parse(s: &str) -> Option<RevokedReason> {
-        [Self::User, Self::Leaked, Self::ReportedByHolder]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            Self::User,
+            Self::Leaked,
+            Self::ReportedByHolder,
+            Self::Offboarded,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 
@@ -63,6 +71,14 @@ impl Revocation {
             by: Some(user.to_owned()),
             url: None,
             source: None,
+        }
+    }
+
+    /// Revoked by `user` (an owner or admin) because the token's maker left.
+    pub fn offboarded_by(user: &str) -> Revocation {
+        Revocation {
+            reason: RevokedReason::Offboarded,
+            ..Revocation::by_user(user)
         }
     }
 }

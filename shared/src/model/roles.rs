@@ -2,7 +2,11 @@
 //! Members manage their own tokens; owners and admins every token of the account, and
 //! they alone set its policy.
 
+use serde::Deserialize;
+
 use super::ids::AccountId;
+use super::text::TextRule;
+use crate::error::Error;
 
 /// What a signed-in user may do with the account's tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +57,39 @@ impl Identity {
     }
 }
 
+/// A user id as the identity provider writes it (the JWT's `sub`).
+pub const USER: TextRule = TextRule {
+    max_chars: 256,
+    multiline: false,
+    code: "invalid_user",
+};
+
+/// A `POST /mcp-tokens/revoke-user` body: whose tokens to revoke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offboarding {
+    pub user: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OffboardingBody {
+    user: String,
+}
+
+impl Offboarding {
+    pub fn from_json(body: &[u8]) -> Result<Offboarding, Error> {
+        let body: OffboardingBody = serde_json::from_slice(body).map_err(|_| {
+            Error::bad_request(
+                "invalid_body",
+                r#"the request body must be JSON like {"user": "<the user's id, as Created by shows it>"}"#,
+            )
+        })?;
+        Ok(Offboarding {
+            user: USER.check("user", &body.user)?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +114,26 @@ mod tests {
         assert!(!identity(Role::Member).may_manage("bob"));
         assert!(identity(Role::Admin).may_manage("bob"));
         assert!(identity(Role::Owner).may_manage("bob"));
+    }
+
+    #[test]
+    fn an_offboarding_names_one_user() {
+        assert_eq!(
+            Offboarding::from_json(br#"{"user": " user_b "}"#)
+                .unwrap()
+                .user,
+            "user_b"
+        );
+        for bad in [
+            "",
+            "{}",
+            r#"{"user": ""}"#,
+            r#"{"user": 7}"#,
+            r#"{"user": "a", "all": true}"#,
+            r#"{"user": "a\nb"}"#,
+        ] {
+            let err = Offboarding::from_json(bad.as_bytes()).unwrap_err();
+            assert_eq!(err.status(), 400, "{bad}");
+        }
     }
 }

@@ -184,22 +184,56 @@ pub async fn revoke(
     now: Timestamp,
 ) -> Result<(), Error> {
     let id = TokenId::parse(id).ok_or(Error::TokenNotFound)?;
-    // A race with another revoke (or a retire) costs a re-read, within the call's retry
-    // budget.
     let store = &store.in_call();
+    let record = visible(identity, store.token(&identity.account, &id).await?)?;
+    revoke_record(store, record, &Revocation::by_user(&identity.user), now).await?;
+    Ok(())
+}
+
+/// Offboarding: revokes every live token `user` made in the caller's account (reason
+/// `offboarded`, by the caller), for owners and admins; how many it revoked.
+pub async fn revoke_user(
+    store: &Store,
+    identity: &Identity,
+    user: &str,
+    now: Timestamp,
+) -> Result<usize, Error> {
+    may_offboard(identity)?;
+    let store = &store.in_call();
+    let revocation = Revocation::offboarded_by(&identity.user);
+    let mut revoked = 0_usize;
+    for record in store.tokens_made_by(&identity.account, user).await? {
+        if revoke_record(store, record, &revocation, now).await? {
+            revoked = revoked.saturating_add(1);
+        }
+    }
+    tracing::info!(account = %identity.account, by = %identity.user, revoked, "user offboarded");
+    Ok(revoked)
+}
+
+/// Revokes the token `record` was read of, unless it is revoked already; whether this
+/// revoked it. A race with another revoke (or a retire) costs a re-read, within the
+/// call's retry budget.
+async fn revoke_record(
+    store: &Store,
+    mut record: TokenRecord,
+    revocation: &Revocation,
+    now: Timestamp,
+) -> Result<bool, Error> {
     loop {
-        let record = visible(identity, store.token(&identity.account, &id).await?)?;
-        if decide(&record, now) == Decision::AlreadyRevoked
-            || store
-                .revoke_token(&record, &Revocation::by_user(&identity.user), now)
-                .await?
-                == Written::Yes
-        {
-            return Ok(());
+        if decide(&record, now) == Decision::AlreadyRevoked {
+            return Ok(false);
+        }
+        if store.revoke_token(&record, revocation, now).await? == Written::Yes {
+            return Ok(true);
         }
         store
             .wait_to_retry("the token kept changing during the revoke")
             .await?;
+        match store.token(&record.account, &record.id).await? {
+            Some(again) => record = again,
+            None => return Ok(false),
+        }
     }
 }
 
@@ -231,6 +265,15 @@ pub async fn set_policy(
     may_set_policy(identity)?;
     store.set_policy(&identity.account, &policy).await?;
     Ok(policy)
+}
+
+fn may_offboard(identity: &Identity) -> Result<(), Error> {
+    match identity.role.manages_account() {
+        true => Ok(()),
+        false => Err(Error::Forbidden(
+            "only the account's owners and admins may revoke another user's tokens".into(),
+        )),
+    }
 }
 
 fn may_set_policy(identity: &Identity) -> Result<(), Error> {
@@ -403,6 +446,18 @@ mod tests {
         assert_eq!(decide(&t, at(200)), Decision::Revoke, "frees its place");
         t.revoked_at = Some(at(160));
         assert_eq!(decide(&t, at(200)), Decision::AlreadyRevoked);
+    }
+
+    #[test]
+    fn only_owners_and_admins_offboard() {
+        assert!(may_offboard(&identity("a", Role::Owner)).is_ok());
+        assert!(may_offboard(&identity("a", Role::Admin)).is_ok());
+        assert_eq!(
+            may_offboard(&identity("a", Role::Member))
+                .unwrap_err()
+                .status(),
+            403
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! | active-token counter     | `ACCT#<account>`                     | `TOKENS`                                    |
 //! | token metadata           | `ACCT#<account>`                     | `TOKEN#<token id>`                          |
 //! | token by hash            | `TOKENHASH#<hash>`                   | `TOKENHASH`                                 |
+//! | token by its maker       | `ACCT#<account>`                     | `MADEBY#<user, hex>#<token id>`             |
 //! | a counted token's expiry | `ACCT#<account>`                     | `EXPIRY#<expires at, RFC 3339>#<token id>`  |
 //! | customer                 | `ACCT#<account>`                     | `CUST#<customer id>`                        |
 //! | voice agent              | `ACCT#<account>`                     | `AGENT#<agent id>`                          |
@@ -22,7 +23,9 @@
 //! | a token's call counts    | `RATE#<token id>`                    | `RATE`                                      |
 //! | none: the MCP cold start's warm-up read | `WARMUP`              | `WARMUP`                                    |
 //!
-//! `<hash>` is the token's HMAC (lowercase hex), `<key>` the caller's idempotency key,
+//! `<hash>` is the token's HMAC (lowercase hex), `<user, hex>` the maker's user id (the
+//! JWT's `sub`) in lowercase hex of its UTF-8 — any character may be in a `sub`, and
+//! none then reads as the `#` separator —, `<key>` the caller's idempotency key,
 //! `<date>` `YYYY-MM-DD`. A test reads this table and checks every row against the
 //! functions below, and that every key they build has a row: change both together.
 //!
@@ -60,6 +63,18 @@ pub fn account(account: &AccountId) -> String {
 
 pub fn token(id: &TokenId) -> String {
     format!("{TOKEN_PREFIX}{id}")
+}
+
+/// A token, in the list of the tokens one user made: what a member's listing and an
+/// offboarding read, strongly consistent and never a colleague's item.
+pub fn made_by(user: &str, id: &TokenId) -> String {
+    format!("{}{id}", made_by_prefix(user))
+}
+
+/// The sort-key prefix of the tokens `user` made, newest last (ids are ULIDs).
+pub fn made_by_prefix(user: &str) -> String {
+    let hex: String = user.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("MADEBY#{hex}#")
 }
 
 /// Sorted by when the token expires, so the expired ones are one range.
@@ -246,6 +261,7 @@ mod tests {
             ("<expires at, RFC 3339>", expires.rfc3339()),
             ("<started at, RFC 3339>", started.rfc3339()),
             ("<date>", date.clone()),
+            ("<user, hex>", "757365725f62".to_owned()),
         ];
         let fill = |pattern: &str| {
             let filled = placeholders
@@ -275,6 +291,11 @@ mod tests {
                 keys::TOKEN_COUNTER.into(),
             ),
             (&["token"], keys::account(&account), keys::token(&token_id)),
+            (
+                &["made_by"],
+                keys::account(&account),
+                keys::made_by("user_b", &token_id),
+            ),
             (
                 &["token_hash", "TOKEN_HASH_SK"],
                 keys::token_hash(&hash),
@@ -394,6 +415,9 @@ mod tests {
             );
             covered.insert(name);
         }
+        assert!(keys::made_by("user_b", &token_id).starts_with(&keys::made_by_prefix("user_b")));
+        assert!(!keys::made_by("user_b#x", &token_id).starts_with(&keys::made_by_prefix("user_b")));
+        covered.insert("made_by_prefix");
         let history = keys::events_of(&token_id);
         assert!(keys::event(&token_id, &event_id).starts_with(&history));
         assert!(!keys::event(&TokenId::new(started).unwrap(), &event_id).starts_with(&history));

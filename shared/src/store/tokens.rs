@@ -2,7 +2,9 @@
 //! transaction: its metadata in the account's partition (listed newest first, strongly
 //! consistent) and a lookup item keyed by its hash (one GetItem verifies a token). A
 //! counter item beside the metadata holds the number of active tokens, so the limit holds
-//! under any number of concurrent generates.
+//! under any number of concurrent generates. An index item per token under its maker
+//! (`MADEBY#…`, written in the same transaction, never changed) lists one user's tokens
+//! without reading a colleague's.
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 
@@ -58,10 +60,19 @@ impl Store {
             at: record.created_at,
             kind: EventKind::created(&record.created_by, record.scopes, record.expires_at),
         };
+        let made_by = Item::from([
+            (keys::PK.into(), s(&pk)),
+            (
+                keys::SK.into(),
+                s(keys::made_by(&record.created_by, &record.id)),
+            ),
+            ("token_id".into(), s(record.id.as_str())),
+        ]);
         let mut items = vec![
             Write::update(Condition::UnderLimit, counter),
             self.create_op(meta)?,
             self.create_op(lookup)?,
+            self.create_op(made_by)?,
             self.event_op(&record.account, &created)?,
         ];
         if let Some(at) = record.expires_at {
@@ -161,7 +172,8 @@ impl Store {
     }
 
     /// One page of the account's tokens, newest first; with `creator`, only the tokens
-    /// that user created (a member's view).
+    /// that user made (a member's view), read through their index items — one Query and
+    /// one BatchGetItem, never a colleague's item, and a cursor that names only theirs.
     pub async fn list_tokens(
         &self,
         account: &AccountId,
@@ -169,19 +181,65 @@ impl Store {
         after: Option<&Position>,
         creator: Option<&str>,
     ) -> Result<Slice<TokenRecord>, Error> {
-        let theirs = |t: &TokenRecord| creator.is_none_or(|c| t.created_by == c);
-        self.page(
-            &keys::account(account),
-            keys::TOKEN_PREFIX,
-            true,
-            size,
-            after,
-            |item| record_from_item(account, item),
-            creator
-                .is_some()
-                .then_some(&theirs as &(dyn Fn(&TokenRecord) -> bool + Sync)),
-        )
-        .await
+        let pk = keys::account(account);
+        let Some(creator) = creator else {
+            let record = |item: &Item| record_from_item(account, item);
+            return self
+                .page(&pk, keys::TOKEN_PREFIX, true, size, after, record, None)
+                .await;
+        };
+        let prefix = keys::made_by_prefix(creator);
+        let ids = |item: &Item| item.parsed("token_id", TokenId::parse);
+        let slice = self
+            .page(&pk, &prefix, true, size, after, ids, None)
+            .await?;
+        Ok(Slice {
+            items: self.tokens(account, &slice.items).await?,
+            next: slice.next,
+        })
+    }
+
+    /// Every token `user` made in the account, oldest first (an offboarding's list).
+    pub async fn tokens_made_by(
+        &self,
+        account: &AccountId,
+        user: &str,
+    ) -> Result<Vec<TokenRecord>, Error> {
+        let pk = keys::account(account);
+        let index = self
+            .all(
+                &pk,
+                &keys::made_by_prefix(user),
+                "this user made more tokens than one request can go through",
+            )
+            .await?;
+        let ids: Vec<TokenId> = index
+            .iter()
+            .map(|item| item.parsed("token_id", TokenId::parse))
+            .collect::<Result<_, _>>()?;
+        self.tokens(account, &ids).await
+    }
+
+    /// The records of these tokens of the account, in the same order (one BatchGetItem
+    /// per 100, strongly consistent); a token with no record is left out.
+    async fn tokens(
+        &self,
+        account: &AccountId,
+        ids: &[TokenId],
+    ) -> Result<Vec<TokenRecord>, Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pk = keys::account(account);
+        let items = self
+            .get_many(ids.iter().map(|id| (pk.clone(), keys::token(id))).collect())
+            .await?;
+        let mut records: Vec<TokenRecord> = items
+            .iter()
+            .map(|item| record_from_item(account, item))
+            .collect::<Result<_, _>>()?;
+        records.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+        Ok(records)
     }
 
     pub async fn token(
