@@ -663,7 +663,7 @@ async fn a_members_listing_reads_no_colleagues_item_and_its_cursor_names_only_th
         owner.generated_id(&format!("later {i}")).await;
     }
     proxy.take_counts();
-    proxy.take_accesses();
+    proxy.take_items_read();
     let mut event = mia.event("list.json");
     event["rawQueryString"] = "limit=1".into();
     event["queryStringParameters"] = json!({ "limit": "1" });
@@ -681,6 +681,17 @@ async fn a_members_listing_reads_no_colleagues_item_and_its_cursor_names_only_th
     let counts = proxy.take_counts();
     assert_eq!(counts.get("Query"), Some(&2), "{counts:?}");
     assert_eq!(counts.get("BatchGetItem"), Some(&4), "{counts:?}");
+    // Every token item read is one of mia's two: her index items (a page of 1 reads 2, to
+    // know whether another follows) and her records; the rest is the profile and policy.
+    let read = proxy.take_items_read();
+    let tokens_read: usize = read
+        .iter()
+        .filter(|(kind, _)| kind.contains("TOKEN#") || kind.contains("MADEBY#"))
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(read.get("ACCT#* / TOKEN#*"), Some(&2), "{read:?}");
+    assert_eq!(read.get("ACCT#* / MADEBY#*"), Some(&3), "{read:?}");
+    assert_eq!(tokens_read, 5, "no colleague's token among {read:?}");
     let decoded = String::from_utf8_lossy(&base64_url_decode(&cursor)).into_owned();
     assert!(
         decoded.contains("MADEBY#") && !decoded.contains("TOKEN#"),

@@ -56,6 +56,8 @@ struct State {
     faults: Faults,
     rng: Option<fastrand::Rng>,
     counts: BTreeMap<String, usize>,
+    /// Items DynamoDB returned, by the partition family they live in.
+    items_read: BTreeMap<String, usize>,
     accesses: BTreeSet<Access>,
     injected: BTreeMap<Fault, usize>,
 }
@@ -123,6 +125,12 @@ impl Proxy {
     /// Requests seen since the last call, by operation (`GetItem`, `Query`, …).
     pub fn take_counts(&self) -> BTreeMap<String, usize> {
         std::mem::take(&mut self.lock().counts)
+    }
+
+    /// Items read since the last call (what Query, GetItem and BatchGetItem returned), by
+    /// the family of their partition and sort keys (`ACCT#*` / `TOKEN#*`).
+    pub fn take_items_read(&self) -> BTreeMap<String, usize> {
+        std::mem::take(&mut self.lock().items_read)
     }
 
     /// The permissions the requests since the last call needed.
@@ -230,6 +238,13 @@ async fn forward(
     let response = client.request(forwarded).await?;
     let (parts, body) = response.into_parts();
     let body = body.collect().await?.to_bytes();
+    let read = items_returned(&body);
+    if !read.is_empty() {
+        let mut state = lock(&state);
+        for item in read {
+            *state.items_read.entry(item).or_default() += 1;
+        }
+    }
     if fault == Some(Fault::LoseResponse) {
         return Err("response lost by the fault proxy".into());
     }
@@ -317,6 +332,37 @@ fn queried_partition(body: &Value) -> Option<String> {
         .map(|(_, value)| value.trim());
     let value = placeholder.and_then(|p| body["ExpressionAttributeValues"][p]["S"].as_str());
     Some(value.map_or_else(|| "?".to_owned(), family))
+}
+
+/// The keys, as `PK family / SK family`, of the items a DynamoDB answer returns.
+fn items_returned(body: &[u8]) -> Vec<String> {
+    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    let in_tables = body["Responses"]
+        .as_object()
+        .into_iter()
+        .flat_map(|tables| tables.values())
+        .filter_map(Value::as_array)
+        .flatten();
+    let items = body["Items"].as_array().into_iter().flatten();
+    let item = body.get("Item").into_iter();
+    items
+        .chain(in_tables)
+        .chain(item)
+        .map(|item| {
+            let key = |name: &str| {
+                item[name]["S"]
+                    .as_str()
+                    .map_or_else(|| "?".to_owned(), family)
+            };
+            format!(
+                "{} / {}",
+                key(knotie::store::keys::PK),
+                key(knotie::store::keys::SK)
+            )
+        })
+        .collect()
 }
 
 /// `ACCT#acct_1#…` → `ACCT#*`: what a `dynamodb:LeadingKeys` pattern names.
