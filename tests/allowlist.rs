@@ -61,29 +61,7 @@ async fn a_pinned_token_works_from_its_networks_and_is_403_from_anywhere_else() 
         mcp: &mcp,
         token: created["token"].as_str().unwrap().to_owned(),
     };
-    let from = |ip: Option<&'static str>| {
-        let c = &c;
-        async move {
-            c.send(|e| {
-                e["body"] = json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/list" })
-                    .to_string()
-                    .into();
-                e["headers"]["mcp-protocol-version"] = harness::LEGACY.into();
-                // A header a caller writes is no source address.
-                e["headers"]["x-forwarded-for"] = "203.0.113.9".into();
-                match ip {
-                    Some(ip) => e["requestContext"]["http"]["sourceIp"] = ip.into(),
-                    None => {
-                        e["requestContext"]["http"]
-                            .as_object_mut()
-                            .unwrap()
-                            .remove("sourceIp");
-                    }
-                }
-            })
-            .await
-        }
-    };
+    let from = |ip: Option<&'static str>| tools_list_from(&c, ip);
     for inside in [
         "203.0.113.7",
         "203.0.113.255",
@@ -251,19 +229,7 @@ async fn calls_refused_by_the_allowlist_never_use_up_the_owners_quota() {
         mcp: &mcp,
         token: created["token"].as_str().unwrap().to_owned(),
     };
-    let from = |ip: &'static str| {
-        let c = &c;
-        async move {
-            c.send(|e| {
-                e["body"] = json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/list" })
-                    .to_string()
-                    .into();
-                e["headers"]["mcp-protocol-version"] = harness::LEGACY.into();
-                e["requestContext"]["http"]["sourceIp"] = ip.into();
-            })
-            .await
-        }
-    };
+    let from = |ip: &'static str| tools_list_from(&c, Some(ip));
     // Whoever holds the leaked token elsewhere: 403s, then 429s — for them.
     let mut statuses = Vec::new();
     for _ in 0..25 {
@@ -282,4 +248,26 @@ async fn calls_refused_by_the_allowlist_never_use_up_the_owners_quota() {
     let owner = from("203.0.113.7").await;
     assert_eq!(owner.status, StatusCode::OK, "{}", owner.body);
     assert_eq!(owner.headers["ratelimit-remaining"], "9");
+}
+
+/// `tools/list` as the function URL delivers it from `ip` (none: no source address).
+async fn tools_list_from(c: &McpCaller<'_>, ip: Option<&str>) -> harness::Answer {
+    c.send(|e| {
+        e["body"] = json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/list" })
+            .to_string()
+            .into();
+        e["headers"]["mcp-protocol-version"] = harness::LEGACY.into();
+        // A header a caller writes is no source address.
+        e["headers"]["x-forwarded-for"] = "203.0.113.9".into();
+        match ip {
+            Some(ip) => e["requestContext"]["http"]["sourceIp"] = ip.into(),
+            None => {
+                e["requestContext"]["http"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("sourceIp");
+            }
+        }
+    })
+    .await
 }

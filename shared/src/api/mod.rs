@@ -34,12 +34,7 @@ pub async fn generate(app: &App, req: Request) -> Result<Response<Body>, Infalli
     Ok(reply(
         async {
             let identity = Identity::from_request(&req, &app.config)?;
-            let body = req.body().as_ref();
-            if body.len() > MAX_BODY_BYTES {
-                return Err(Error::TooLarge {
-                    limit: MAX_BODY_BYTES,
-                });
-            }
+            let body = bounded(&req, MAX_BODY_BYTES)?;
             let new = NewToken::from_json(body)?;
             let mcp_url = app
                 .config
@@ -149,12 +144,7 @@ pub async fn revoke_user(app: &App, req: Request) -> Result<Response<Body>, Infa
     Ok(reply(
         async {
             let identity = Identity::from_request(&req, &app.config)?;
-            let body = req.body().as_ref();
-            if body.len() > MAX_BODY_BYTES {
-                return Err(Error::TooLarge {
-                    limit: MAX_BODY_BYTES,
-                });
-            }
+            let body = bounded(&req, MAX_BODY_BYTES)?;
             let user = Offboarding::from_json(body)?.user;
             let revoked =
                 lifecycle::revoke_user(&app.store, &identity, &user, Timestamp::now()).await?;
@@ -174,12 +164,7 @@ pub async fn policy(app: &App, req: Request) -> Result<Response<Body>, Infallibl
         async {
             let identity = Identity::from_request(&req, &app.config)?;
             let policy = if req.method() == http::Method::PUT {
-                let body = req.body().as_ref();
-                if body.len() > MAX_BODY_BYTES {
-                    return Err(Error::TooLarge {
-                        limit: MAX_BODY_BYTES,
-                    });
-                }
+                let body = bounded(&req, MAX_BODY_BYTES)?;
                 let policy = Policy::from_json(body)?;
                 let saved = lifecycle::set_policy(&app.store, &identity, policy).await?;
                 tracing::info!(
@@ -196,6 +181,15 @@ pub async fn policy(app: &App, req: Request) -> Result<Response<Body>, Infallibl
         }
         .await,
     ))
+}
+
+/// The request's body, if it is at most `limit` bytes (413 otherwise).
+pub(crate) fn bounded(req: &Request, limit: usize) -> Result<&[u8], Error> {
+    let body = req.body().as_ref();
+    if body.len() > limit {
+        return Err(Error::TooLarge { limit });
+    }
+    Ok(body)
 }
 
 /// The `{id}` of the route.

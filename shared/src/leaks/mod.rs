@@ -17,7 +17,7 @@ use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-use crate::api::reply;
+use crate::api::{bounded, reply};
 use crate::app::App;
 use crate::error::Error;
 use crate::lambda::Later;
@@ -156,12 +156,4 @@ fn count_report(app: &App, source: &str, live: usize) {
         ],
     );
     line.emit(Timestamp::now().unix_millis());
-}
-
-fn bounded(req: &Request, limit: usize) -> Result<&[u8], Error> {
-    let body = req.body().as_ref();
-    if body.len() > limit {
-        return Err(Error::TooLarge { limit });
-    }
-    Ok(body)
 }

@@ -17,3 +17,18 @@ pub struct Account {
     /// that the read authentication already makes enforces it.
     pub policy: Policy,
 }
+
+#[cfg(test)]
+impl Account {
+    /// An account `acct_a` for unit tests of what is decided on a profile.
+    pub fn sample(api_access: bool, policy: Policy) -> Account {
+        Account {
+            id: AccountId::parse("acct_a").unwrap(),
+            name: "Demo".into(),
+            plan: "pro".into(),
+            api_access,
+            credit_pool: 0,
+            policy,
+        }
+    }
+}

@@ -274,14 +274,7 @@ mod tests {
     }
 
     fn account(api_access: bool, policy: Policy) -> Account {
-        Account {
-            id: AccountId::parse("acct_a").unwrap(),
-            name: "Demo".into(),
-            plan: "pro".into(),
-            api_access,
-            credit_pool: 0,
-            policy,
-        }
+        Account::sample(api_access, policy)
     }
 
     fn ip(s: &str) -> Option<IpAddr> {

@@ -268,20 +268,20 @@ pub async fn set_policy(
 }
 
 fn may_offboard(identity: &Identity) -> Result<(), Error> {
-    match identity.role.manages_account() {
-        true => Ok(()),
-        false => Err(Error::Forbidden(
-            "only the account's owners and admins may revoke another user's tokens".into(),
-        )),
-    }
+    only_managers(identity, "revoke another user's tokens")
 }
 
 fn may_set_policy(identity: &Identity) -> Result<(), Error> {
+    only_managers(identity, "change its token policy")
+}
+
+/// Owners and admins only: a member asking to `what` gets 403 saying so.
+fn only_managers(identity: &Identity, what: &str) -> Result<(), Error> {
     match identity.role.manages_account() {
         true => Ok(()),
-        false => Err(Error::Forbidden(
-            "only the account's owners and admins may change its token policy".into(),
-        )),
+        false => Err(Error::Forbidden(format!(
+            "only the account's owners and admins may {what}"
+        ))),
     }
 }
 
@@ -305,14 +305,7 @@ mod tests {
     }
 
     fn profile(api_access: bool, policy: Policy) -> Account {
-        Account {
-            id: AccountId::parse("acct_a").unwrap(),
-            name: "Demo".into(),
-            plan: "pro".into(),
-            api_access,
-            credit_pool: 0,
-            policy,
-        }
+        Account::sample(api_access, policy)
     }
 
     fn new(body: &str) -> NewToken {
