@@ -7,7 +7,8 @@
 //!
 //! Settings (environment): `DYNAMODB_ENDPOINT`, `SECRETS_ENDPOINT` (moto),
 //! `MCP_BOOTSTRAP` (the `mcp` function's binary), `RUST_SERVER` (the `knotie-bench-server`
-//! binary), `NODE_PEER` (its `server.mjs`), `COLD_STARTS` (15), `WARM_CALLS` (3000),
+//! binary), `NODE_PEER` (its `server.mjs`, or
+//! another build's `knotie-bench-server`: two builds compared in one run), `COLD_STARTS` (15), `WARM_CALLS` (3000),
 //! `FLOOR_WARMUP` (10000), `OUT_DIR` (where results.json and RESULTS.md go).
 
 use std::time::Duration;

@@ -243,9 +243,14 @@ impl Bench {
         let mut command = match kind {
             Kind::Rust => Command::new(std::env::var("RUST_SERVER").expect("RUST_SERVER")),
             Kind::Node => {
-                let mut node = Command::new("node");
-                node.arg(std::env::var("NODE_PEER").expect("NODE_PEER"));
-                node
+                let peer = std::env::var("NODE_PEER").expect("NODE_PEER");
+                if peer.ends_with(".mjs") {
+                    let mut node = Command::new("node");
+                    node.arg(peer);
+                    node
+                } else {
+                    Command::new(peer)
+                }
             }
         };
         let child = command
