@@ -168,7 +168,7 @@ fn the_local_server_takes_the_dev_identity_headers_and_pins_to_the_peer_address(
         "lena",
         "member",
         Some(
-            json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true }),
+            json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true, "revoke_unused_after_days": null }),
         ),
     );
     assert_eq!(status, 403);

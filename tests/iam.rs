@@ -197,9 +197,9 @@ fn rpc(token: &str, id: u32, method: &str, params: Value) -> Value {
     call
 }
 
-/// A counted token made `days_ago` days ago that expired a day later, written straight to
-/// the table (no function can make one in the past).
-async fn expired_token(account: &AccountId, days_ago: i64) {
+/// A counted token made `days_ago` days ago that expires `lives` days after, never used,
+/// written straight to the table (no function can make one in the past); its secret.
+async fn old_token(account: &AccountId, days_ago: i64, lives: i64) -> String {
     let app = common::app().await;
     let token = Token::generate(&ring::rand::SystemRandom::new()).unwrap();
     let created_at = Timestamp::now()
@@ -208,14 +208,15 @@ async fn expired_token(account: &AccountId, days_ago: i64) {
     let record = TokenRecord {
         id: TokenId::new(created_at).unwrap(),
         account: account.clone(),
-        name: "expired".into(),
+        name: "old".into(),
         hint: token.hint(),
         scopes: Scopes::all(),
         created_by: "user_test".into(),
         creator_role: knotie::model::roles::Role::Owner,
         created_at,
-        expires_at: created_at.checked_add(time::Duration::days(1)),
+        expires_at: created_at.checked_add(time::Duration::days(lives)),
         last_used_at: None,
+        last_used_ip: None,
         revoked_at: None,
         revocation: None,
         hash: knotie::model::hashing::Pepper::new(DEPLOYED_PEPPER.as_bytes())
@@ -223,11 +224,15 @@ async fn expired_token(account: &AccountId, days_ago: i64) {
             .hash(&token),
         counted: true,
         allowed_ips: None,
+        replacement: None,
+        replaces: None,
+        deleted: false,
     };
     app.store
         .insert_token(&record, MAX_ACTIVE_TOKENS)
         .await
         .unwrap();
+    token.expose().to_owned()
 }
 
 /// Fills the account's active-token count to the limit, as 50 live tokens would.
@@ -279,7 +284,24 @@ async fn story() -> Vec<(&'static str, BTreeSet<Access>)> {
         created["token"].as_str().unwrap().to_owned(),
         created["id"].as_str().unwrap().to_owned(),
     );
-    expired_token(&account, 3).await;
+    // Rotate: a token that expires (its expiry item moves to the new one); its successor
+    // is rotated again below, once used. A token unused for 40 days, for the policy below
+    // to retire.
+    let rotating = |id: &str, overlap: i64| {
+        let mut rotating = as_owner("rotate.json");
+        rotating["pathParameters"]["id"] = id.into();
+        rotating["rawPath"] = format!("/mcp-tokens/{id}/rotate").into();
+        rotating["body"] = json!({ "overlap_minutes": overlap }).to_string().into();
+        rotating
+    };
+    let (status, old) = generate.call(&creating).await;
+    assert_eq!(status, 201, "{old}");
+    let (status, second) = generate
+        .call(&rotating(old["id"].as_str().unwrap(), 60))
+        .await;
+    assert_eq!(status, 201, "{second}");
+    let unused = old_token(&account, 40, 365).await;
+    old_token(&account, 3, 1).await;
     fill_to_the_limit(&account).await;
     let (status, body) = generate.call(&as_owner("generate.json")).await;
     assert_eq!(status, 201, "an expired token made room: {body}");
@@ -298,10 +320,11 @@ async fn story() -> Vec<(&'static str, BTreeSet<Access>)> {
     let mut policy_fn = Recorded::start(("policy", "PolicyFunction"), &d, &[]).await;
     assert_eq!(policy_fn.call(&as_owner("policy-get.json")).await.0, 200);
     let mut replacing = as_owner("policy-put.json");
-    replacing["body"] = knotie::model::policy::Policy::default()
-        .to_json()
-        .to_string()
-        .into();
+    let retiring = knotie::model::policy::Policy {
+        revoke_unused_after_days: Some(30),
+        ..Default::default()
+    };
+    replacing["body"] = retiring.to_json().to_string().into();
     let (status, body) = policy_fn.call(&replacing).await;
     assert_eq!(status, 200, "{body}");
 
@@ -330,6 +353,19 @@ async fn story() -> Vec<(&'static str, BTreeSet<Access>)> {
         .await;
     assert_eq!(status, 200, "{body}");
     tool(&mut mcp, "get_account", json!({})).await;
+    // A rotated token's first use ends its predecessor's overlap; a replaced token used
+    // after its end leaves an alert; a token unused past the policy's days is retired.
+    let secret = |body: &Value| body["token"].as_str().unwrap().to_owned();
+    let listing = |token: &str| rpc(token, 1, "tools/list", json!({}));
+    assert_eq!(mcp.call(&listing(&secret(&second))).await.0, 200);
+    let (status, newest) = generate
+        .call(&rotating(second["id"].as_str().unwrap(), 0))
+        .await;
+    assert_eq!(status, 201, "{newest}");
+    assert_eq!(mcp.call(&listing(&secret(&second))).await.0, 401);
+    assert_eq!(mcp.call(&listing(&secret(&newest))).await.0, 200);
+    let (status, body) = mcp.call(&listing(&unused)).await;
+    assert_eq!(status, 401, "{body}");
     let customer = tool(
         &mut mcp,
         "create_customer",
@@ -389,18 +425,21 @@ async fn story() -> Vec<(&'static str, BTreeSet<Access>)> {
     )
     .await;
 
-    // Revoke: the token that expires (its expiry item goes too), twice.
+    // Delete: the token that expires, revoked (its expiry item goes too), then removed
+    // from the list (its lookup item goes).
     let mut revoke = Recorded::start(("revoke", "RevokeFunction"), &d, &[]).await;
     let mut revoking = as_owner("revoke.json");
     revoking["pathParameters"]["id"] = id.as_str().into();
     assert_eq!(revoke.call(&revoking).await.0, 204);
     assert_eq!(revoke.call(&revoking).await.0, 204);
-    // Offboarding: every token the sample's user made, through the index of their tokens.
+    // Offboarding: every token the sample's user made, through the index of their tokens:
+    // the one made at the limit, and the rotated three (the first in its grace, the second
+    // replaced — revoked all the same — and the newest).
     let mut offboarding = as_owner("revoke-user.json");
     let maker = offboarding["requestContext"]["authorizer"]["jwt"]["claims"]["sub"].clone();
     offboarding["body"] = json!({ "user": maker }).to_string().into();
     let (status, body) = revoke.call(&offboarding).await;
-    assert_eq!((status, body["revoked"].clone()), (200, json!(1)), "{body}");
+    assert_eq!((status, body["revoked"].clone()), (200, json!(4)), "{body}");
 
     // Leaks: GitHub's sample report, and a holder reporting a live token that expires.
     let keys = KeyServer::serving(crate::binaries::GITHUB_EXAMPLE_KEYS).await;

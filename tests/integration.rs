@@ -24,5 +24,6 @@ mod properties;
 mod rate_limit;
 mod revoke;
 mod roles;
+mod rotation;
 mod sam_local;
 mod template;

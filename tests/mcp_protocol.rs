@@ -302,7 +302,8 @@ async fn a_foreign_origin_is_refused_before_the_token_is_read_or_its_use_recorde
     let pepper = app.pepper.get().await.unwrap();
     let request = knotie::model::page::PageRequest::default();
     let now = knotie::model::time::Timestamp::now();
-    let page = knotie::rules::lifecycle::list(&app.store, pepper, &identity, &request, now);
+    let all = knotie::rules::lifecycle::Filter::ALL;
+    let page = knotie::rules::lifecycle::list(&app.store, pepper, &identity, &request, all, now);
     let listed = page.await.unwrap();
     assert_eq!(listed.items.len(), 1);
     assert_eq!(
@@ -388,11 +389,15 @@ async fn revoke_sample_token(app: &knotie::App, account: &knotie::model::ids::Ac
         created_at: knotie::model::time::Timestamp::from_unix(1_764_000_000).unwrap(),
         expires_at: None,
         last_used_at: None,
+        last_used_ip: None,
         revoked_at: None,
         revocation: None,
         hash: app.pepper.get().await.unwrap().hash(&token),
         counted: true,
         allowed_ips: None,
+        replacement: None,
+        replaces: None,
+        deleted: false,
     };
     app.store.insert_token(&record, 50).await.unwrap();
     let identity = knotie::model::roles::Identity {
@@ -400,7 +405,7 @@ async fn revoke_sample_token(app: &knotie::App, account: &knotie::model::ids::Ac
         user: "user_test".into(),
         role: knotie::model::roles::Role::Owner,
     };
-    knotie::rules::lifecycle::revoke(
+    knotie::rules::lifecycle::delete(
         &app.store,
         &identity,
         record.id.as_str(),

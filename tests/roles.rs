@@ -7,108 +7,11 @@ use std::sync::Arc;
 use http::StatusCode;
 use knotie::model::ids::AccountId;
 use knotie::App;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::common::mcp::{self as harness, McpCaller};
-use crate::common::{self, error_code, reply, request, Reply};
-
-/// A signed-in user of `account`: their `sub` and `custom:role` claims.
-struct User<'a> {
-    app: &'a App,
-    account: AccountId,
-    sub: &'a str,
-    role: Option<&'a str>,
-}
-
-impl User<'_> {
-    fn event(&self, name: &str) -> Value {
-        let mut event = common::event(name, &self.account);
-        let claims = &mut event["requestContext"]["authorizer"]["jwt"]["claims"];
-        claims["sub"] = self.sub.into();
-        match self.role {
-            Some(role) => claims["custom:role"] = role.into(),
-            None => {
-                claims.as_object_mut().unwrap().remove("custom:role");
-            }
-        }
-        event
-    }
-
-    fn at(&self, name: &str, id: &str, suffix: &str) -> Value {
-        let mut event = self.event(name);
-        let path = format!("/mcp-tokens/{id}{suffix}");
-        event["rawPath"] = path.clone().into();
-        event["requestContext"]["http"]["path"] = path.into();
-        event["pathParameters"] = json!({ "id": id });
-        event
-    }
-
-    async fn generate(&self, body: Value) -> Reply {
-        let mut event = self.event("generate.json");
-        event["body"] = body.to_string().into();
-        reply(knotie::api::generate(self.app, request(&event)).await).await
-    }
-
-    async fn generated_id(&self, name: &str) -> String {
-        let (status, body) = self.generate(json!({ "name": name })).await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        body["id"].as_str().unwrap().to_owned()
-    }
-
-    async fn list(&self) -> Reply {
-        let mut event = self.event("list.json");
-        event["rawQueryString"] = "".into();
-        event["queryStringParameters"] = Value::Null;
-        reply(knotie::api::list(self.app, request(&event)).await).await
-    }
-
-    async fn listed_names(&self) -> Vec<String> {
-        let (status, body) = self.list().await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        let mut names: Vec<String> = body["tokens"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["name"].as_str().unwrap().to_owned())
-            .collect();
-        names.sort();
-        names
-    }
-
-    async fn revoke(&self, id: &str) -> Reply {
-        let event = self.at("revoke.json", id, "");
-        reply(knotie::api::revoke(self.app, request(&event)).await).await
-    }
-
-    async fn history(&self, id: &str) -> Reply {
-        let event = self.at("token-events.json", id, "/events");
-        reply(knotie::api::reads(self.app, request(&event)).await).await
-    }
-
-    async fn revoke_user(&self, user: &str) -> Reply {
-        let mut event = self.event("revoke-user.json");
-        event["body"] = json!({ "user": user }).to_string().into();
-        reply(knotie::api::revokes(self.app, request(&event)).await).await
-    }
-
-    async fn policy(&self) -> Reply {
-        let event = self.event("policy-get.json");
-        reply(knotie::api::policy(self.app, request(&event)).await).await
-    }
-
-    async fn set_policy(&self, policy: Value) -> Reply {
-        let mut event = self.event("policy-put.json");
-        event["body"] = policy.to_string().into();
-        reply(knotie::api::policy(self.app, request(&event)).await).await
-    }
-
-    /// A new token's secret, made through the API.
-    async fn token(&self, body: Value) -> String {
-        let (status, created) = self.generate(body).await;
-        assert_eq!(status, StatusCode::CREATED, "{created}");
-        created["token"].as_str().unwrap().to_owned()
-    }
-}
+use crate::common::users::User;
+use crate::common::{self, error_code, reply, request};
 
 async fn team(app: &App) -> (User<'_>, User<'_>, User<'_>, User<'_>) {
     let account = common::account(app, true).await;
@@ -149,7 +52,7 @@ async fn members_see_and_revoke_only_their_own_tokens_and_a_colleagues_is_404() 
     assert_eq!(mia.revoke(&mias).await.0, StatusCode::NO_CONTENT);
 
     // Owners and admins see every token, with who made it, and revoke any.
-    let (_, listed) = admin.list().await;
+    let (_, listed) = admin.list_with(&[("status", "all")]).await;
     let creators: Vec<(&str, &str)> = listed["tokens"]
         .as_array()
         .unwrap()
@@ -184,9 +87,10 @@ async fn a_member_reads_the_policy_but_changing_it_is_403_and_changes_nothing() 
         "member_scopes": ["customers:read", "customers:write", "agents:read", "agents:write",
                           "credits:read", "credits:write", "analytics:read"],
         "members_may_create": true,
+        "revoke_unused_after_days": null,
     });
     assert_eq!(mia.policy().await, (StatusCode::OK, default.clone()));
-    let strict = json!({ "max_lifetime_days": 7, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": false });
+    let strict = json!({ "max_lifetime_days": 7, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": false, "revoke_unused_after_days": null });
     for member in [&mia, &nico] {
         let (status, body) = member.set_policy(strict.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -211,9 +115,9 @@ async fn a_policy_body_that_is_not_whole_and_valid_is_400_and_changes_nothing() 
     let (_, before) = owner.policy().await;
     for body in [
         json!({ "max_lifetime_days": 30 }),
-        json!({ "max_lifetime_days": 400, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true }),
-        json!({ "max_lifetime_days": null, "allowed_scopes": [], "member_scopes": [], "members_may_create": true }),
-        json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:delete"], "member_scopes": ["customers:delete"], "members_may_create": true }),
+        json!({ "max_lifetime_days": 400, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true, "revoke_unused_after_days": null }),
+        json!({ "max_lifetime_days": null, "allowed_scopes": [], "member_scopes": [], "members_may_create": true, "revoke_unused_after_days": null }),
+        json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:delete"], "member_scopes": ["customers:delete"], "members_may_create": true, "revoke_unused_after_days": null }),
         json!([1, 2]),
     ] {
         let (status, reply) = owner.set_policy(body.clone()).await;
@@ -227,7 +131,7 @@ async fn a_policy_body_that_is_not_whole_and_valid_is_400_and_changes_nothing() 
 async fn generate_beyond_the_policy_is_400_naming_the_policy() {
     let app = common::app().await;
     let (owner, admin, mia, _) = team(&app).await;
-    let policy = json!({ "max_lifetime_days": 30, "allowed_scopes": ["customers:read", "analytics:read"], "member_scopes": ["customers:read", "analytics:read"], "members_may_create": false });
+    let policy = json!({ "max_lifetime_days": 30, "allowed_scopes": ["customers:read", "analytics:read"], "member_scopes": ["customers:read", "analytics:read"], "members_may_create": false, "revoke_unused_after_days": null });
     assert_eq!(owner.set_policy(policy).await.0, StatusCode::OK);
     let cases = [
         (&admin, json!({ "name": "forever" }), "requires an expiry"),
@@ -290,7 +194,7 @@ async fn a_policy_change_applies_to_existing_tokens_from_their_next_call() {
     };
     assert!(tools(c.rpc("tools/list", json!({})).await).contains(&"create_customer".to_owned()));
 
-    let read_only = json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true });
+    let read_only = json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true, "revoke_unused_after_days": null });
     assert_eq!(owner.set_policy(read_only).await.0, StatusCode::OK);
     // The very next call: no cache stands between the policy and the call.
     let listed = tools(c.rpc("tools/list", json!({})).await);
@@ -321,7 +225,7 @@ async fn a_policy_change_applies_to_existing_tokens_from_their_next_call() {
     assert_eq!(account["token"]["scopes"], json!(["customers:read"]));
 
     // A maximum lifetime the token is already older than: refused as expired.
-    let made_long_ago = old_token(&app, &owner.account, 10).await;
+    let made_long_ago = common::token_made_days_ago(&app, &owner.account, 10).await;
     let old = McpCaller {
         mcp: &mcp,
         token: made_long_ago,
@@ -330,7 +234,7 @@ async fn a_policy_change_applies_to_existing_tokens_from_their_next_call() {
         old.rpc("tools/list", json!({})).await.status,
         StatusCode::OK
     );
-    let week = json!({ "max_lifetime_days": 7, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true });
+    let week = json!({ "max_lifetime_days": 7, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true, "revoke_unused_after_days": null });
     assert_eq!(owner.set_policy(week).await.0, StatusCode::OK);
     let answer = old.rpc("tools/list", json!({})).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
@@ -342,26 +246,6 @@ async fn a_policy_change_applies_to_existing_tokens_from_their_next_call() {
     // The token made just now is within the week, and says when it ends.
     let account = c.ok("get_account", json!({})).await;
     assert!(account["token"]["expires_at"].is_string(), "{account}");
-}
-
-/// A token of `account` made `days` ago, by the library as generate makes it.
-async fn old_token(app: &App, account: &AccountId, days: i64) -> String {
-    let identity = knotie::model::roles::Identity {
-        account: account.clone(),
-        user: "olga".into(),
-        role: knotie::model::roles::Role::Owner,
-    };
-    let new = knotie::model::tokens::NewToken::from_json(br#"{"name": "old"}"#).unwrap();
-    let made = knotie::model::time::Timestamp::from_datetime(
-        time::OffsetDateTime::now_utc() - time::Duration::days(days),
-    );
-    let pepper = app.pepper.get().await.unwrap();
-    knotie::rules::lifecycle::generate(&app.store, pepper, &identity, new, made)
-        .await
-        .unwrap()
-        .token
-        .expose()
-        .to_owned()
 }
 
 #[tokio::test]
@@ -449,7 +333,7 @@ async fn with_profiles_kept_per_instance_a_change_arrives_within_the_cache_time_
     assert_eq!(status().await, StatusCode::OK);
 
     // Kept now: a tighter policy reaches this instance within the cache time.
-    let read_only = json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true });
+    let read_only = json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true, "revoke_unused_after_days": null });
     assert_eq!(owner.set_policy(read_only).await.0, StatusCode::OK);
     let writes = || async {
         c.rpc("tools/list", json!({})).await.body["result"]["tools"]
@@ -491,7 +375,7 @@ async fn member_scopes_bound_what_members_tokens_do_at_generate_and_on_every_cal
     // Made while members could do everything.
     let mias_early = mia.token(json!({ "name": "early" })).await;
     let owners = owner.token(json!({ "name": "owner's" })).await;
-    let narrowed = json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:read", "customers:write", "analytics:read"], "member_scopes": ["customers:read"], "members_may_create": true });
+    let narrowed = json!({ "max_lifetime_days": null, "allowed_scopes": ["customers:read", "customers:write", "analytics:read"], "member_scopes": ["customers:read"], "members_may_create": true, "revoke_unused_after_days": null });
     assert_eq!(owner.set_policy(narrowed).await.0, StatusCode::OK);
 
     let (status, refused) = mia
@@ -537,7 +421,7 @@ async fn member_scopes_bound_what_members_tokens_do_at_generate_and_on_every_cal
 async fn the_policy_survives_the_platform_rewriting_the_profile_and_needs_no_profile_to_be_set() {
     let app = Arc::new(common::app().await);
     let (owner, ..) = team(&app).await;
-    let strict = json!({ "max_lifetime_days": 7, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": false });
+    let strict = json!({ "max_lifetime_days": 7, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": false, "revoke_unused_after_days": null });
     assert_eq!(owner.set_policy(strict.clone()).await.0, StatusCode::OK);
     // The platform writes the whole profile item, as `make dev`'s seed does.
     let profile = app.store.account(&owner.account).await.unwrap().unwrap();

@@ -32,6 +32,7 @@ pub enum Route<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Api {
     Generate,
+    Rotate,
     List,
     Revoke,
     RevokeUser,
@@ -64,6 +65,10 @@ impl Route<'_> {
             (&Method::GET | &Method::PUT, "/mcp-tokens/policy") => {
                 Some(Route::Api(Api::Policy, None))
             }
+            (&Method::POST, p) => {
+                let id = p.strip_prefix("/mcp-tokens/")?.strip_suffix("/rotate")?;
+                (!id.is_empty() && !id.contains('/')).then_some(Route::Api(Api::Rotate, Some(id)))
+            }
             (&Method::GET, p) => {
                 let id = p.strip_prefix("/mcp-tokens/")?.strip_suffix("/events")?;
                 (!id.is_empty() && !id.contains('/')).then_some(Route::Api(Api::Events, Some(id)))
@@ -81,6 +86,7 @@ impl Api {
     fn key(self) -> &'static str {
         match self {
             Api::Generate => "POST /mcp-tokens",
+            Api::Rotate => "POST /mcp-tokens/{id}/rotate",
             Api::List => "GET /mcp-tokens",
             Api::Revoke => "DELETE /mcp-tokens/{id}",
             Api::RevokeUser => "POST /mcp-tokens/revoke-user",
@@ -190,6 +196,15 @@ mod tests {
         assert_eq!(
             Route::matching(&Method::DELETE, "/mcp-tokens/tok_1"),
             api(Api::Revoke, Some("tok_1"))
+        );
+        assert_eq!(
+            Route::matching(&Method::POST, "/mcp-tokens/tok_1/rotate"),
+            api(Api::Rotate, Some("tok_1"))
+        );
+        assert_eq!(Route::matching(&Method::POST, "/mcp-tokens//rotate"), None);
+        assert_eq!(
+            Route::matching(&Method::POST, "/mcp-tokens/a/b/rotate"),
+            None
         );
         assert_eq!(Route::matching(&Method::DELETE, "/mcp-tokens/"), None);
         assert_eq!(Route::matching(&Method::PUT, "/mcp-tokens"), None);

@@ -116,7 +116,7 @@ async fn answer(
                 ));
             };
             match api {
-                Api::Generate => knotie::api::generate(&local.app, request).await,
+                Api::Generate | Api::Rotate => knotie::api::issues(&local.app, request).await,
                 Api::List | Api::Events => knotie::api::reads(&local.app, request).await,
                 Api::Revoke | Api::RevokeUser => knotie::api::revokes(&local.app, request).await,
                 Api::Policy => knotie::api::policy(&local.app, request).await,

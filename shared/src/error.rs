@@ -17,6 +17,10 @@ pub enum TokenRefusal {
     Revoked,
     Leaked,
     Expired,
+    /// Rotated, and its overlap is over.
+    Replaced,
+    /// Retired by the account's policy for disuse.
+    Unused,
 }
 
 impl TokenRefusal {
@@ -28,6 +32,8 @@ impl TokenRefusal {
             TokenRefusal::Revoked => "revoked_token",
             TokenRefusal::Leaked => "leaked_token",
             TokenRefusal::Expired => "expired_token",
+            TokenRefusal::Replaced => "replaced_token",
+            TokenRefusal::Unused => "unused_token",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod keys;
 pub mod mcp;
 pub mod runtime;
 pub mod server;
+pub mod users;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -120,6 +121,25 @@ pub async fn reply(
     (status, json)
 }
 
+/// Gives `event` these query parameters, as API Gateway delivers them: percent-encoded in
+/// `rawQueryString`, decoded in `queryStringParameters`.
+pub fn with_query(event: &mut Value, params: &[(&str, &str)]) {
+    let query: serde_json::Map<String, Value> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::from(*v)))
+        .collect();
+    event["rawQueryString"] = params
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+        .into();
+    event["queryStringParameters"] = match query.is_empty() {
+        true => Value::Null,
+        false => query.into(),
+    };
+}
+
 fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -151,22 +171,7 @@ impl Caller<'_> {
 
     pub async fn list(&self, params: &[(&str, &str)]) -> Reply {
         let mut event = event("list.json", &self.account);
-        let query: serde_json::Map<String, Value> = params
-            .iter()
-            .map(|(k, v)| (k.to_string(), Value::from(*v)))
-            .collect();
-        // As API Gateway delivers it: percent-encoded.
-        event["rawQueryString"] = params
-            .iter()
-            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-            .collect::<Vec<_>>()
-            .join("&")
-            .into();
-        event["queryStringParameters"] = if query.is_empty() {
-            Value::Null
-        } else {
-            query.into()
-        };
+        with_query(&mut event, params);
         reply(knotie::api::list(self.app, request(&event)).await).await
     }
 
@@ -203,12 +208,12 @@ impl Caller<'_> {
         assert_eq!(status, StatusCode::NO_CONTENT);
     }
 
-    /// Every token of the account, all pages.
+    /// Every token of the account, active or not, all pages.
     pub async fn list_all(&self) -> Vec<Value> {
         let mut tokens = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut params = vec![("limit", "100")];
+            let mut params = vec![("limit", "100"), ("status", "all")];
             if let Some(c) = &cursor {
                 params.push(("cursor", c));
             }
@@ -227,4 +232,51 @@ pub fn error_code(body: &Value) -> &str {
     body["error"]["code"]
         .as_str()
         .unwrap_or_else(|| panic!("not an error body: {body}"))
+}
+
+/// A token of `account` made `days` ago, by the library as generate makes it.
+pub async fn token_made_days_ago(app: &App, account: &AccountId, days: i64) -> String {
+    let identity = knotie::model::roles::Identity {
+        account: account.clone(),
+        user: "olga".into(),
+        role: knotie::model::roles::Role::Owner,
+    };
+    let new = knotie::model::tokens::NewToken::from_json(br#"{"name": "old"}"#).unwrap();
+    let made = knotie::model::time::Timestamp::from_datetime(
+        time::OffsetDateTime::now_utc() - time::Duration::days(days),
+    );
+    let pepper = app.pepper.get().await.unwrap();
+    knotie::rules::lifecycle::generate(&app.store, pepper, &identity, new, made)
+        .await
+        .unwrap()
+        .token
+        .expose()
+        .to_owned()
+}
+
+/// The active-token counter as stored.
+pub async fn active_counter(account: &knotie::model::ids::AccountId) -> i64 {
+    use knotie::store::keys;
+    let client = knotie::aws::dynamodb_at(
+        &knotie::aws::local_sdk_config().await,
+        &env("KNOTIE_TEST_DYNAMODB"),
+    );
+    let item = client
+        .get_item()
+        .table_name(TABLE)
+        .key(
+            keys::PK,
+            aws_sdk_dynamodb::types::AttributeValue::S(keys::account(account)),
+        )
+        .key(
+            keys::SK,
+            aws_sdk_dynamodb::types::AttributeValue::S(keys::TOKEN_COUNTER.into()),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    item["active"].as_n().unwrap().parse().unwrap()
 }

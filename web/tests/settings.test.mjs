@@ -93,7 +93,7 @@ const unique = (prefix) => `${prefix}_${Date.now().toString(36)}${Math.random().
 const MEMBER = { "x-dev-role": "member", "x-dev-user": "user_b" };
 const ADMIN = { "x-dev-role": "admin", "x-dev-user": "user_admin" };
 const ALL_SCOPES = ["customers:read", "customers:write", "agents:read", "agents:write", "credits:read", "credits:write", "analytics:read"];
-const OPEN_POLICY = { max_lifetime_days: null, allowed_scopes: ALL_SCOPES, member_scopes: ALL_SCOPES, members_may_create: true };
+const OPEN_POLICY = { max_lifetime_days: null, allowed_scopes: ALL_SCOPES, member_scopes: ALL_SCOPES, members_may_create: true, revoke_unused_after_days: null };
 
 /** The management API as `as` (request headers) of `account`: status and JSON body. */
 async function callApi(method, path, { account, as = {}, body } = {}) {
@@ -414,7 +414,7 @@ test("an admin sets the token policy through the form; the API keeps it and its 
 });
 
 test("the generate dialog offers only the scopes and lifetimes the policy allows, and shows the API's refusal", async (t) => {
-  await governed(t, { max_lifetime_days: 60, allowed_scopes: ["customers:read", "analytics:read"], member_scopes: ["customers:read", "analytics:read"], members_may_create: true });
+  await governed(t, { max_lifetime_days: 60, allowed_scopes: ["customers:read", "analytics:read"], member_scopes: ["customers:read", "analytics:read"], members_may_create: true, revoke_unused_after_days: null });
   const page = await open(GOVERNED);
   await page.getByRole("button", { name: "Generate Token" }).click();
   const dialog = page.getByRole("dialog", { name: "Create MCP Token" });
@@ -439,7 +439,7 @@ test("the generate dialog offers only the scopes and lifetimes the policy allows
   await page.getByRole("button", { name: "Generate Token" }).click();
   await dialog.getByLabel("Name").fill(unique("Too long"));
   await dialog.getByLabel("Expires").selectOption("30");
-  await setPolicy(GOVERNED, { max_lifetime_days: 10, allowed_scopes: ["customers:read", "analytics:read"], member_scopes: ["customers:read", "analytics:read"], members_may_create: true });
+  await setPolicy(GOVERNED, { max_lifetime_days: 10, allowed_scopes: ["customers:read", "analytics:read"], member_scopes: ["customers:read", "analytics:read"], members_may_create: true, revoke_unused_after_days: null });
   await dialog.getByRole("button", { name: "Create" }).click();
   await dialog.getByRole("alert").filter({ hasText: "at most 10 days" }).waitFor();
   assert.match(await dialog.getByRole("alert").innerText(), /^The account's token policy/);
@@ -527,7 +527,7 @@ test("a token pinned to IP addresses shows them in the list; a bad address is ex
 });
 
 test("a member of an account whose policy lets only owners and admins create tokens sees Generate disabled and why", async (t) => {
-  await governed(t, { ...OPEN_POLICY, members_may_create: false });
+  await governed(t, { ...OPEN_POLICY, members_may_create: false, revoke_unused_after_days: null });
   const why = "Your account's token policy lets only owners and admins create tokens";
   const member = await open(GOVERNED, 1280, MEMBER);
   const button = member.getByRole("button", { name: "Generate Token" });

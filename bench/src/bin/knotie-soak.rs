@@ -24,7 +24,7 @@ use knotie::model::ids::AccountId;
 use knotie::model::page::PageRequest;
 use knotie::model::roles::Identity;
 use knotie::model::time::Timestamp;
-use knotie::model::tokens::{NewToken, TokenStatus};
+use knotie::model::tokens::NewToken;
 use knotie::rules::{credits, customers, lifecycle};
 use knotie::store::keys;
 use knotie_bench::measure::{free_port, percentile, rss_mb};
@@ -361,12 +361,9 @@ async fn main() -> Result<(), BoxError> {
         cursor: None,
     };
     loop {
-        let page = lifecycle::list(store, pepper, &identity, &request, Timestamp::now()).await?;
-        active += page
-            .items
-            .iter()
-            .filter(|t| t.status == TokenStatus::Active)
-            .count();
+        let (active_only, now) = (lifecycle::Filter::ACTIVE, Timestamp::now());
+        let page = lifecycle::list(store, pepper, &identity, &request, active_only, now).await?;
+        active += page.items.len();
         match page.next_cursor {
             Some(next) => request.cursor = Some(next),
             None => break,

@@ -1,4 +1,4 @@
-//! `POST /mcp-tokens`: see [`knotie::api::generate`].
+//! `POST /mcp-tokens` and `POST /mcp-tokens/{id}/rotate`: see [`knotie::api::issues`].
 
 use lambda_http::{run, service_fn, Error};
 
@@ -6,5 +6,5 @@ use lambda_http::{run, service_fn, Error};
 async fn main() -> Result<(), Error> {
     knotie::logging::init();
     let app = knotie::App::from_env().await?;
-    run(service_fn(|req| knotie::api::generate(&app, req))).await
+    run(service_fn(|req| knotie::api::issues(&app, req))).await
 }

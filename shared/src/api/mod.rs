@@ -16,14 +16,19 @@ use serde_json::{json, Value};
 
 use crate::app::App;
 use crate::error::Error;
+use crate::model::admission::Standing;
 use crate::model::events;
+use crate::model::events::RevokedReason;
 use crate::model::page::{Listing, PageRequest};
 use crate::model::policy::Policy;
 use crate::model::roles::Identity;
 use crate::model::roles::Offboarding;
 use crate::model::time::Timestamp;
-use crate::model::tokens::{NewToken, LISTING};
-use crate::rules::lifecycle::{self, Listed};
+use crate::model::token::Token;
+use crate::model::tokens::{
+    parse_unused_for_days, NewToken, Rotation, StatusFilter, TokenRecord, LISTING,
+};
+use crate::rules::lifecycle::{self, Deletion, Filter, Listed};
 use client_configs::client_configs;
 
 /// Management requests are small JSON documents; anything bigger is a mistake.
@@ -36,29 +41,46 @@ pub async fn generate(app: &App, req: Request) -> Result<Response<Body>, Infalli
             let identity = Identity::from_request(&req, &app.config)?;
             let body = bounded(&req, MAX_BODY_BYTES)?;
             let new = NewToken::from_json(body)?;
-            let mcp_url = app
-                .config
-                .mcp_url
-                .as_deref()
-                .ok_or_else(|| Error::Internal("MCP_URL is not set".into()))?;
+            let mcp_url = mcp_url(app)?;
             let pepper = app.pepper.get().await?;
             let now = Timestamp::now();
             let generated = lifecycle::generate(&app.store, pepper, &identity, new, now).await?;
             let record = &generated.record;
             tracing::info!(account = %identity.account, token_id = %record.id, "token generated");
-            let mut body = json!({
-                "id": record.id.as_str(),
-                "name": record.name,
-                "token": generated.token.expose(),
-                "hint": record.hint,
-                "scopes": record.scopes.to_strings(),
-                "created_at": record.created_at,
-                "expires_at": record.expires_at,
-                "allowed_ips": record.allowed_ips.as_ref().map(|ips| ips.to_strings()),
-                "client_configs": client_configs(mcp_url, &generated.token),
-            });
-            if let (Some(warning), Some(fields)) = (generated.warning, body.as_object_mut()) {
-                fields.insert("warning".into(), warning.into());
+            let body = issued(mcp_url, record, &generated.token, generated.warning);
+            Ok((StatusCode::CREATED, Some(body)))
+        }
+        .await,
+    ))
+}
+
+/// `POST /mcp-tokens/{id}/rotate {"overlap_minutes": …}` → 201 with the new token, shown
+/// this once, and until when the old one works.
+pub async fn rotate(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
+    Ok(reply(
+        async {
+            let identity = Identity::from_request(&req, &app.config)?;
+            let id = path_id(&req)?;
+            let rotation = Rotation::from_json(bounded(&req, MAX_BODY_BYTES)?)?;
+            let mcp_url = mcp_url(app)?;
+            let pepper = app.pepper.get().await?;
+            let now = Timestamp::now();
+            let rotated =
+                lifecycle::rotate(&app.store, pepper, &identity, id, rotation, now).await?;
+            let record = &rotated.record;
+            tracing::info!(
+                account = %identity.account,
+                token_id = %record.id,
+                replaced = %rotated.replaced,
+                overlap_minutes = rotation.overlap_minutes,
+                "token rotated"
+            );
+            let mut body = issued(mcp_url, record, &rotated.token, rotated.warning);
+            if let Some(fields) = body.as_object_mut() {
+                fields.insert(
+                    "replaces".into(),
+                    json!({ "id": rotated.replaced.as_str(), "works_until": rotated.works_until }),
+                );
             }
             Ok((StatusCode::CREATED, Some(body)))
         }
@@ -66,16 +88,55 @@ pub async fn generate(app: &App, req: Request) -> Result<Response<Body>, Infalli
     ))
 }
 
-/// `GET /mcp-tokens?limit=&cursor=` → 200 with a page, newest first: a member's own
-/// tokens, or for owners and admins every token of the account; and who is looking.
+/// The routes that issue a token, one function: `POST /mcp-tokens` and
+/// `POST /mcp-tokens/{id}/rotate`.
+pub async fn issues(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
+    match path_id(&req) {
+        Ok(_) => rotate(app, req).await,
+        Err(_) => generate(app, req).await,
+    }
+}
+
+fn mcp_url(app: &App) -> Result<&str, Error> {
+    app.config
+        .mcp_url
+        .as_deref()
+        .ok_or_else(|| Error::Internal("MCP_URL is not set".into()))
+}
+
+/// A token just made, as its maker sees it this once: with the secret and the
+/// ready-to-paste client configurations.
+fn issued(mcp_url: &str, record: &TokenRecord, token: &Token, warning: Option<&str>) -> Value {
+    let mut body = json!({
+        "id": record.id.as_str(),
+        "name": record.name,
+        "token": token.expose(),
+        "hint": record.hint,
+        "scopes": record.scopes.to_strings(),
+        "created_at": record.created_at,
+        "expires_at": record.expires_at,
+        "allowed_ips": record.allowed_ips.as_ref().map(|ips| ips.to_strings()),
+        "client_configs": client_configs(mcp_url, token),
+    });
+    if let (Some(warning), Some(fields)) = (warning, body.as_object_mut()) {
+        fields.insert("warning".into(), warning.into());
+    }
+    body
+}
+
+/// `GET /mcp-tokens?status=&unused_for_days=&limit=&cursor=` → 200 with a page, newest
+/// first: a member's own tokens, or for owners and admins every token of the account
+/// (active ones unless `status` says otherwise); and who is looking.
 pub async fn list(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
     Ok(reply(
         async {
             let identity = Identity::from_request(&req, &app.config)?;
             let request = page_request(&req, LISTING)?;
+            let filter = filter(&req)?;
             let pepper = app.pepper.get().await?;
+            let now = Timestamp::now();
             let page =
-                lifecycle::list(&app.store, pepper, &identity, &request, Timestamp::now()).await?;
+                lifecycle::list(&app.store, pepper, &identity, &request, filter, now).await?;
             let tokens: Vec<Value> = page.items.iter().map(listed).collect();
             let viewer = json!({ "user": identity.user, "role": identity.role.as_str() });
             Ok((
@@ -115,14 +176,19 @@ pub async fn events(app: &App, req: Request) -> Result<Response<Body>, Infallibl
     ))
 }
 
-/// `DELETE /mcp-tokens/{id}` → 204, also when it was revoked already.
+/// `DELETE /mcp-tokens/{id}` → 204: a token that works is revoked (its row stays, marked
+/// revoked); one that no longer works leaves the list (its history stays). Again → 204.
 pub async fn revoke(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
     Ok(reply(
         async {
             let identity = Identity::from_request(&req, &app.config)?;
             let id = path_id(&req)?;
-            lifecycle::revoke(&app.store, &identity, id, Timestamp::now()).await?;
-            tracing::info!(account = %identity.account, token_id = %id, "token revoked");
+            let done = lifecycle::delete(&app.store, &identity, id, Timestamp::now()).await?;
+            let what = match done {
+                Deletion::Revoked => "token revoked",
+                Deletion::Removed => "token deleted from the list",
+            };
+            tracing::info!(account = %identity.account, token_id = %id, "{what}");
             Ok((StatusCode::NO_CONTENT, None))
         }
         .await,
@@ -199,6 +265,18 @@ fn path_id(req: &Request) -> Result<&str, Error> {
         .ok_or(Error::TokenNotFound)
 }
 
+/// `?status=&unused_for_days=` of the token listing.
+fn filter(req: &Request) -> Result<Filter, Error> {
+    let query = req.query_string_parameters_ref();
+    let param = |name| query.and_then(|q| q.first(name));
+    Ok(Filter {
+        status: StatusFilter::parse(param("status"))?,
+        unused_for_days: param("unused_for_days")
+            .map(parse_unused_for_days)
+            .transpose()?,
+    })
+}
+
 /// `?limit=&cursor=` of a listing.
 fn page_request(req: &Request, listing: Listing) -> Result<PageRequest, Error> {
     let query = req.query_string_parameters_ref();
@@ -210,8 +288,14 @@ fn page_request(req: &Request, listing: Listing) -> Result<PageRequest, Error> {
 }
 
 /// How a token appears in a listing: metadata and hint, never the secret or its hash.
+/// A token retired for disuse by the policy is listed as its next call leaves it:
+/// revoked, reason `unused`.
 fn listed(listed: &Listed) -> Value {
     let t = &listed.record;
+    let reason = match listed.standing {
+        Standing::Unused { .. } => Some(RevokedReason::Unused),
+        _ => t.revocation.as_ref().map(|r| r.reason),
+    };
     json!({
         "id": t.id.as_str(),
         "name": t.name,
@@ -221,11 +305,19 @@ fn listed(listed: &Listed) -> Value {
         "created_at": t.created_at,
         "expires_at": t.expires_at,
         "last_used_at": t.last_used_at,
-        "status": listed.status,
-        "revoked_reason": t.revocation.as_ref().map(|r| r.reason),
+        "last_used_ip": t.last_used_ip,
+        "status": listed.standing.status(),
+        "revoked_reason": reason,
         "revoked_by": t.revocation.as_ref().and_then(|r| r.by.as_deref()),
         "leak_url": t.revocation.as_ref().and_then(|r| r.url.as_deref()),
         "allowed_ips": t.allowed_ips.as_ref().map(|ips| ips.to_strings()),
+        "replaced_by": t.replacement.as_ref().map(|r| json!({
+            "id": r.by.as_str(),
+            "hint": r.hint,
+            "at": r.at,
+            "works_until": r.works_until,
+        })),
+        "replaces": t.replaces.as_ref().map(|(id, hint)| json!({ "id": id.as_str(), "hint": hint })),
     })
 }
 

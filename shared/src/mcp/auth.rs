@@ -15,11 +15,13 @@ use crate::model::admission::{self, Admission, Caller, Profile, Refusal};
 use crate::model::hashing::{Pepper, TokenHash};
 use crate::model::time::Timestamp;
 use crate::model::token::Token;
-use crate::model::tokens::Grant;
+use crate::model::tokens::{Grant, GRACE_AFTER_FIRST_USE};
+use crate::rules::lifecycle;
 use crate::store::Store;
 
-/// A use is recorded at most once per token in this long.
-pub const LAST_USED_RESOLUTION: Duration = Duration::minutes(5);
+/// A use (when, and from where) is recorded at most once per token in this long; so is a
+/// replaced token's reuse.
+pub const LAST_USED_RESOLUTION: Duration = Duration::minutes(10);
 
 /// An admitted call: who calls, what it is told of its rate, and what is left to write
 /// once it is answered (its use, if the last one recorded is stale; its rate counts).
@@ -29,6 +31,29 @@ pub struct Authenticated {
     pub quota: Quota,
     pub record_use: Option<Grant>,
     pub send: Option<limiter::Send>,
+}
+
+/// A refused call: why, and what its refusal leaves to write once it is answered.
+#[derive(Debug)]
+pub struct Refused {
+    pub error: Error,
+    pub then: Option<Aftermath>,
+}
+
+impl From<Error> for Refused {
+    fn from(error: Error) -> Refused {
+        Refused { error, then: None }
+    }
+}
+
+/// What a refusal leaves to write.
+#[derive(Debug)]
+pub enum Aftermath {
+    /// Unused for longer than the policy allows: revoke it, reason `unused`, so that the
+    /// list says so and its place is freed.
+    RetireUnused(Grant),
+    /// A replaced token used after its overlap: an alert in both tokens' histories.
+    RecordReuse(Grant),
 }
 
 /// The token of an `Authorization` header value, as its hash: what identifies it before
@@ -47,7 +72,7 @@ pub async fn authenticate(
     hash: &TokenHash,
     source: Option<IpAddr>,
     now: Timestamp,
-) -> Result<Authenticated, Error> {
+) -> Result<Authenticated, Refused> {
     let now_ms = i64::try_from(now.unix_millis()).unwrap_or(i64::MAX);
     limiter.check(hash, now_ms)?;
     let elsewhere = hash.from_elsewhere(source);
@@ -74,12 +99,20 @@ pub async fn authenticate(
                 Refusal::Address { .. } => limiter.count_refused(&elsewhere, now_ms),
                 _ => limiter.count_refused(hash, now_ms),
             }
-            return Err(refusal.into());
+            let then = match (&refusal, grant) {
+                (Refusal::Unused { .. }, Some(grant)) => Some(Aftermath::RetireUnused(grant)),
+                (Refusal::Replaced { .. }, Some(grant)) => Some(Aftermath::RecordReuse(grant)),
+                _ => None,
+            };
+            return Err(Refused {
+                error: refusal.into(),
+                then,
+            });
         }
         Admission::NeedsProfile => {
-            return Err(Error::Internal(
-                "admission asked again for the profile it had".into(),
-            ))
+            return Err(
+                Error::Internal("admission asked again for the profile it had".into()).into(),
+            )
         }
     };
     let (quota, send) = limiter.admit(hash, &caller.token_id, now_ms)?;
@@ -98,12 +131,65 @@ pub async fn authenticate(
     })
 }
 
-/// Records a use (see [`authenticate`]); a failure is logged, never the caller's problem.
-pub async fn record_use(store: &Store, grant: Option<Grant>, now: Timestamp) {
+/// Records a use from `source` (see [`authenticate`]); a token's first use also ends the
+/// overlap of the token it replaced, [`GRACE_AFTER_FIRST_USE`] from now. A failure is
+/// logged, never the caller's problem.
+pub async fn record_use(
+    store: &Store,
+    grant: Option<Grant>,
+    source: Option<IpAddr>,
+    now: Timestamp,
+) {
     let Some(grant) = grant else { return };
     let stale_before = now.checked_sub(LAST_USED_RESOLUTION).unwrap_or(now);
-    if let Err(e) = store.touch_token(&grant, now, stale_before).await {
-        tracing::warn!(error = %e, token_id = %grant.token_id, "last use not recorded");
+    let from = source.map(|ip| ip.to_canonical().to_string());
+    let touch = async {
+        if let Err(e) = store
+            .touch_token(&grant, from.as_deref(), now, stale_before)
+            .await
+        {
+            tracing::warn!(error = %e, token_id = %grant.token_id, "last use not recorded");
+        }
+    };
+    let end_overlap = async {
+        let first_use = grant.last_used_at.is_none();
+        let (Some(replaced), true) = (&grant.replaces, first_use) else {
+            return;
+        };
+        let Some(until) = now.checked_add(GRACE_AFTER_FIRST_USE) else {
+            return;
+        };
+        if let Err(e) = store.end_overlap(&grant.account, replaced, until).await {
+            tracing::warn!(error = %e, token_id = %replaced.0, "replaced token's overlap not shortened");
+        }
+    };
+    tokio::join!(touch, end_overlap);
+}
+
+/// Writes what a refusal left (see [`Aftermath`]); a failure is logged, never the
+/// caller's problem.
+pub async fn after_refusal(store: &Store, then: Aftermath, source: Option<IpAddr>, now: Timestamp) {
+    let (written, grant) = match &then {
+        Aftermath::RetireUnused(grant) => {
+            (lifecycle::retire_unused(store, grant, now).await, grant)
+        }
+        Aftermath::RecordReuse(grant) => {
+            let from = source.map(|ip| ip.to_canonical().to_string());
+            let stale_before = now.checked_sub(LAST_USED_RESOLUTION).unwrap_or(now);
+            if let Some(replacement) = &grant.replacement {
+                tracing::warn!(
+                    token_id = %grant.token_id,
+                    replaced_by = %replacement.by,
+                    from = from.as_deref().unwrap_or("unknown"),
+                    "a replaced token was used after its overlap"
+                );
+            }
+            let recorded = store.record_reuse(grant, from.as_deref(), now, stale_before);
+            (recorded.await, grant)
+        }
+    };
+    if let Err(e) = written {
+        tracing::warn!(error = %e, token_id = %grant.token_id, "a refusal's aftermath not written");
     }
 }
 

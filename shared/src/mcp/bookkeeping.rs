@@ -1,5 +1,6 @@
 //! What a request leaves to do once it is answered: record the token's use and share its
-//! rate counts (writes whose failure is logged, never the caller's problem), then write
+//! rate counts — or what its refusal leaves (a disused token's revoke, a replaced token's
+//! reuse alert) — writes whose failure is logged, never the caller's problem; then write
 //! its one log line with its metrics. On Lambda it runs after the answer is posted and
 //! before the next event is asked for ([`crate::lambda`]).
 
@@ -29,7 +30,10 @@ pub struct Bookkeeping {
     latency: Duration,
     sent_before: u64,
     pub(super) report: Report,
+    /// Where the call came from, as its use is recorded.
+    pub(super) source: Option<std::net::IpAddr>,
     writes: Option<Writes>,
+    aftermath: Option<auth::Aftermath>,
 }
 
 /// The writes of an admitted request.
@@ -47,13 +51,20 @@ impl Bookkeeping {
             latency: Duration::ZERO,
             sent_before: store::requests_sent(),
             report: Report::default(),
+            source: None,
             writes: None,
+            aftermath: None,
         }
     }
 
     /// The request was admitted: these are its writes.
     pub(super) fn admitted(&mut self, record_use: Option<Grant>, send: Option<limiter::Send>) {
         self.writes = Some(Writes { record_use, send });
+    }
+
+    /// The request was refused, leaving this to write.
+    pub(super) fn refused(&mut self, then: Option<auth::Aftermath>) {
+        self.aftermath = then;
     }
 
     pub(super) fn answered(&mut self, latency: Duration) {
@@ -63,10 +74,13 @@ impl Bookkeeping {
     pub async fn run(self) {
         if let Some(writes) = self.writes {
             tokio::join!(
-                auth::record_use(&self.app.store, writes.record_use, self.now),
+                auth::record_use(&self.app.store, writes.record_use, self.source, self.now),
                 self.limiter
                     .send(&self.app.store, writes.send, self.now.unix()),
             );
+        }
+        if let Some(then) = self.aftermath {
+            auth::after_refusal(&self.app.store, then, self.source, self.now).await;
         }
         if self.app.config.emit_metrics {
             let requests = store::requests_sent().saturating_sub(self.sent_before);

@@ -36,7 +36,6 @@ use serde_json::Value;
 
 use crate::app::App;
 use crate::browser;
-use crate::error::Error;
 use crate::metrics;
 use crate::model::time::Clock;
 pub use bookkeeping::Bookkeeping;
@@ -143,13 +142,17 @@ impl Mcp {
             .cloned()
             .unwrap_or(Value::Null);
         report.read(message.as_ref().ok());
-        let authenticated = match self.authenticate(&req, after.now).await {
+        after.source = screen::source_ip(&req);
+        let authenticated = match self.authenticate(&req, after.source, after.now).await {
             Ok(authenticated) => authenticated,
-            Err(e) => {
-                report.outcome = metrics::outcome(&e);
-                return screen::refusal(&e, id);
+            Err(refused) => {
+                after.report.outcome = metrics::outcome(&refused.error);
+                let answer = screen::refusal(&refused.error, id);
+                after.refused(refused.then);
+                return answer;
             }
         };
+        let report = &mut after.report;
         report.token_id = Some(authenticated.caller.token_id.to_string());
         if let Some(answer) = screen::check_message(message, id) {
             if answer.status() != StatusCode::ACCEPTED {
@@ -192,15 +195,15 @@ impl Mcp {
     async fn authenticate(
         &self,
         req: &Request,
+        source: Option<std::net::IpAddr>,
         now: crate::model::time::Timestamp,
-    ) -> Result<auth::Authenticated, Error> {
+    ) -> Result<auth::Authenticated, auth::Refused> {
         let pepper = self.app.pepper.get().await?;
         let authorization = req
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
         let hash = auth::credential(pepper, authorization)?;
-        let source = screen::source_ip(req);
         auth::authenticate(
             &self.app.store,
             &self.profiles,

@@ -1,5 +1,6 @@
 //! Whether a token may act, decided in one place. Where a token stands ([`standing`]:
-//! live, revoked, or expired by its own date or by its account's maximum lifetime) serves
+//! live, revoked, replaced once its rotation's overlap is over, expired by its own date or
+//! by its account's maximum lifetime, or retired for disuse by its account's policy) serves
 //! the list's status, the leak reports and the revoke; whether an MCP call is admitted
 //! ([`admit`]: that, then where the call comes from, the account's API access and what the
 //! policy lets the token do today) serves the MCP endpoint. Pure: the callers read, this
@@ -27,10 +28,20 @@ pub enum Standing {
         ends: Option<Timestamp>,
     },
     Revoked,
+    /// A rotation replaced it, and its overlap ended at `at`.
+    Replaced {
+        at: Timestamp,
+    },
     /// It stopped working at `at`; `max_days` when the policy's maximum lifetime ended it.
     Expired {
         at: Timestamp,
         max_days: Option<i64>,
+    },
+    /// The account's policy retires tokens unused for `days` days, and this one was not
+    /// used since `since` (its last use, or its creation).
+    Unused {
+        days: i64,
+        since: Timestamp,
     },
 }
 
@@ -42,17 +53,24 @@ impl Standing {
     pub fn status(self) -> TokenStatus {
         match self {
             Standing::Live { .. } => TokenStatus::Active,
-            Standing::Revoked => TokenStatus::Revoked,
+            // Listed as what its next call makes it: revoked, reason `unused`.
+            Standing::Revoked | Standing::Unused { .. } => TokenStatus::Revoked,
+            Standing::Replaced { .. } => TokenStatus::Replaced,
             Standing::Expired { .. } => TokenStatus::Expired,
         }
     }
 }
 
 /// Where a token stands at `now`, under `policy` when it is known (a leak report reads no
-/// policy: it revokes what is live by the token's own items).
+/// policy: it revokes what is live by the token's own items). Revoked outranks replaced,
+/// which outranks expired, which outranks unused. A disused token's end is not one of its
+/// `ends`: any call moves it.
 pub fn standing(life: Life, policy: Option<&Policy>, now: Timestamp) -> Standing {
     if life.revoked {
         return Standing::Revoked;
+    }
+    if let Some(at) = life.works_until.filter(|until| *until <= now) {
+        return Standing::Replaced { at };
     }
     let lifetime_end = policy.and_then(|p| p.lifetime_end(life.created_at));
     let by_policy = lifetime_end.is_some_and(|end| life.expires_at.is_none_or(|own| end < own));
@@ -60,10 +78,19 @@ pub fn standing(life: Life, policy: Option<&Policy>, now: Timestamp) -> Standing
         true => (lifetime_end, policy.and_then(|p| p.max_lifetime_days)),
         false => (life.expires_at, None),
     };
-    match ends {
-        Some(at) if at <= now => Standing::Expired { at, max_days },
-        ends => Standing::Live { ends },
+    if let Some(at) = ends.filter(|at| *at <= now) {
+        return Standing::Expired { at, max_days };
     }
+    let since = life.last_used_at.unwrap_or(life.created_at);
+    if let Some(policy) = policy.filter(|p| p.unused_end(since).is_some_and(|end| end <= now)) {
+        let days = policy.revoke_unused_after_days.unwrap_or_default();
+        return Standing::Unused { days, since };
+    }
+    let ends = match (ends, life.works_until) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Standing::Live { ends }
 }
 
 /// An MCP caller admitted on its token: its account, what it may do and until when, and
@@ -77,6 +104,8 @@ pub struct Caller {
     pub scopes: Scopes,
     /// When the token stops working, if it does.
     pub expires_at: Option<Timestamp>,
+    /// The hint of the token a rotation replaced it with: it works only for its overlap.
+    pub replaced_by: Option<String>,
     pub profile: Account,
     /// When the call was admitted: the request's one reading of the clock, which its
     /// writes are stamped with too.
@@ -130,6 +159,15 @@ pub enum Refusal {
         at: Timestamp,
         max_days: Option<i64>,
     },
+    /// Rotated: replaced by the token of hint `by`, at `at`, and its overlap is over.
+    Replaced {
+        by: String,
+        at: Timestamp,
+    },
+    /// Not used for `days` days: the account's policy retires such tokens.
+    Unused {
+        days: i64,
+    },
     /// Not from an address the token's allowlist holds (or from an unknown one).
     Address {
         from: Option<IpAddr>,
@@ -163,6 +201,14 @@ pub fn admit(
         Standing::Expired { at, max_days } => {
             return Admission::Refused(Refusal::Expired { at, max_days })
         }
+        Standing::Replaced { at } => {
+            let by = grant.replacement.as_ref();
+            return Admission::Refused(Refusal::Replaced {
+                by: by.map_or_else(String::new, |r| r.hint.clone()),
+                at: by.map_or(at, |r| r.at),
+            });
+        }
+        Standing::Unused { days, .. } => return Admission::Refused(Refusal::Unused { days }),
     };
     let permitted =
         |allowed: &super::allowlist::AllowedIps| source.is_some_and(|ip| allowed.permits(ip));
@@ -187,6 +233,7 @@ pub fn admit(
             .policy
             .effective_scopes(grant.scopes, grant.creator_role),
         expires_at: ends,
+        replaced_by: grant.replacement.as_ref().map(|r| r.hint.clone()),
         profile: account.clone(),
         at: now,
     })
@@ -226,6 +273,12 @@ impl From<Refusal> for Error {
             ),
             Refusal::Expired { at, max_days: Some(days) } => Error::InvalidToken(TokenRefusal::Expired, format!(
                 "this token expired at {at}: the account's token policy lets tokens live at most {days} days; {GENERATE_HINT}"
+            )),
+            Refusal::Replaced { by, at } => Error::InvalidToken(TokenRefusal::Replaced, format!(
+                "this token was replaced by {by} on {}; use the new one", at.date()
+            )),
+            Refusal::Unused { days } => Error::InvalidToken(TokenRefusal::Unused, format!(
+                "this token was not used for {days} days; the account's policy retires unused tokens, so {GENERATE_HINT}"
             )),
             Refusal::Address { from } => {
                 let from = from.map_or("an unknown address".to_owned(), |ip| {
@@ -270,6 +323,8 @@ mod tests {
             revoked_reason: None,
             leak_url: None,
             last_used_at: None,
+            replacement: None,
+            replaces: None,
         }
     }
 
@@ -318,6 +373,26 @@ mod tests {
             expires_at: Some(at(10 * DAY)),
             ..grant()
         };
+        let replaced = Grant {
+            replacement: Some(crate::model::tokens::Replacement {
+                by: TokenId::new(at(3 * DAY)).unwrap(),
+                hint: "kmcp_…Zq7x".into(),
+                at: at(3 * DAY),
+                works_until: at(4 * DAY),
+            }),
+            ..grant()
+        };
+        let thirty_unused = account(
+            true,
+            Policy {
+                revoke_unused_after_days: Some(30),
+                ..Policy::default()
+            },
+        );
+        let used_on_day_9 = Grant {
+            last_used_at: Some(at(9 * DAY)),
+            ..grant()
+        };
         let now = at(40 * DAY);
         let table: Vec<Row> = vec![
             ("unknown", None, Profile::Unread, None, 401,
@@ -340,6 +415,10 @@ mod tests {
              "this token expired at 1970-01-31T00:00:00Z: the account's token policy lets tokens live at most 30 days; generate a new one in Settings → MCP Tokens"),
             ("its own date first, under the policy", Some(expiring), Profile::Read(&thirty_days), None, 401,
              "this token expired at 1970-01-11T00:00:00Z; generate a new one in Settings → MCP Tokens"),
+            ("replaced, its overlap over", Some(replaced), Profile::Unread, None, 401,
+             "this token was replaced by kmcp_…Zq7x on 1970-01-04; use the new one"),
+            ("not used for the policy's days", Some(used_on_day_9), Profile::Read(&thirty_unused), None, 401,
+             "this token was not used for 30 days; the account's policy retires unused tokens, so generate a new one in Settings → MCP Tokens"),
             ("from elsewhere", Some(pinned.clone()), Profile::Unread, ip("198.51.100.1"), 403,
              "this token may not be used from 198.51.100.1: its owner allows it only from other addresses"),
             ("from an unknown address", Some(pinned), Profile::Unread, None, 403,
@@ -430,6 +509,8 @@ mod tests {
             revoked,
             created_at: at(0),
             expires_at: expires.map(at),
+            works_until: None,
+            last_used_at: None,
         };
         let ninety = Policy {
             max_lifetime_days: Some(90),
@@ -467,6 +548,52 @@ mod tests {
             }
         );
         assert_eq!(standing(life(true, None), None, at(0)), Standing::Revoked);
+        // A rotation's overlap is an end like any other, until it is over.
+        let replaced = Life {
+            works_until: Some(at(5 * DAY)),
+            ..life(false, Some(10 * DAY))
+        };
+        assert_eq!(
+            standing(replaced, None, at(DAY)),
+            Standing::Live {
+                ends: Some(at(5 * DAY))
+            }
+        );
+        assert_eq!(
+            standing(replaced, None, at(5 * DAY)),
+            Standing::Replaced { at: at(5 * DAY) }
+        );
+        assert_eq!(
+            standing(replaced, None, at(20 * DAY)).status(),
+            TokenStatus::Replaced,
+            "replaced outranks expired"
+        );
+        // Disuse counts from the last use, or from creation; a use moves it.
+        let unused = Policy {
+            revoke_unused_after_days: Some(30),
+            ..Policy::default()
+        };
+        assert!(standing(life(false, None), Some(&unused), at(30 * DAY - 1)).is_live());
+        assert_eq!(
+            standing(life(false, None), Some(&unused), at(30 * DAY)),
+            Standing::Unused {
+                days: 30,
+                since: at(0)
+            }
+        );
+        let used = Life {
+            last_used_at: Some(at(20 * DAY)),
+            ..life(false, None)
+        };
+        assert_eq!(
+            standing(used, Some(&unused), at(49 * DAY)),
+            Standing::Live { ends: None },
+            "a disused token's end is not announced: the call itself is a use"
+        );
+        assert_eq!(
+            standing(used, Some(&unused), at(50 * DAY)).status(),
+            TokenStatus::Revoked
+        );
         assert_eq!(
             standing(life(true, Some(1)), None, at(2)).status(),
             TokenStatus::Revoked,
@@ -494,11 +621,15 @@ mod tests {
             created_at: at(100),
             expires_at: Some(at(200)),
             last_used_at: None,
+            last_used_ip: None,
             revoked_at: None,
             revocation: None,
             hash,
             counted: true,
             allowed_ips: None,
+            replacement: None,
+            replaces: None,
+            deleted: false,
         };
         assert_eq!(
             standing(record.life(), None, at(199)).status(),
@@ -513,5 +644,43 @@ mod tests {
             standing(record.life(), None, at(160)).status(),
             TokenStatus::Revoked
         );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever a token's items say and whatever the policy, a token is never live
+            /// at or past any of its ends, and a live token's announced end is its first.
+            #[test]
+            fn a_token_is_never_live_past_an_end(
+                revoked in any::<bool>(), expires in proptest::option::of(0i64..400),
+                until in proptest::option::of(0i64..400), used in proptest::option::of(0i64..400),
+                max in proptest::option::of(1i64..=365), unused in proptest::option::of(30i64..=365),
+                now in 0i64..800,
+            ) {
+                let day = |d: i64| at(d * DAY);
+                let life = Life {
+                    revoked,
+                    created_at: day(0),
+                    expires_at: expires.map(day),
+                    works_until: until.map(day),
+                    last_used_at: used.map(day),
+                };
+                let policy = Policy { max_lifetime_days: max, revoke_unused_after_days: unused, ..Policy::default() };
+                let standing = standing(life, Some(&policy), day(now));
+                let ends = [expires, until, max].into_iter().flatten().min();
+                let idle = unused.map(|u| used.unwrap_or(0) + u);
+                let dead = revoked || ends.is_some_and(|e| e <= now) || idle.is_some_and(|i| i <= now);
+                prop_assert_eq!(standing.is_live(), !dead, "{:?}", standing);
+                if let Standing::Live { ends: announced } = standing {
+                    prop_assert_eq!(announced, ends.map(day));
+                }
+                if revoked {
+                    prop_assert_eq!(standing, Standing::Revoked);
+                }
+            }
+        }
     }
 }

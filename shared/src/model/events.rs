@@ -29,6 +29,8 @@ pub enum RevokedReason {
     ReportedByHolder,
     /// Its maker left the account: an owner or admin revoked every token they made.
     Offboarded,
+    /// Not used for as long as the account's policy lets a token go unused.
+    Unused,
 }
 
 impl RevokedReason {
@@ -38,6 +40,7 @@ impl RevokedReason {
             RevokedReason::Leaked => "leaked",
             RevokedReason::ReportedByHolder => "reported_by_holder",
             RevokedReason::Offboarded => "offboarded",
+            RevokedReason::Unused => "unused",
         }
     }
 
@@ -47,6 +50,7 @@ impl RevokedReason {
             Self::Leaked,
             Self::ReportedByHolder,
             Self::Offboarded,
+            Self::Unused,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
@@ -69,6 +73,16 @@ impl Revocation {
         Revocation {
             reason: RevokedReason::User,
             by: Some(user.to_owned()),
+            url: None,
+            source: None,
+        }
+    }
+
+    /// Revoked by the account's policy: not used for as long as it allows.
+    pub fn unused() -> Revocation {
+        Revocation {
+            reason: RevokedReason::Unused,
+            by: None,
             url: None,
             source: None,
         }
@@ -103,6 +117,28 @@ pub enum EventKind {
     },
     /// A change made through MCP with the token.
     Changed { tool: String, target: String },
+    /// `by` rotated a token: recorded on the token it replaced (`replaced_by`) and on the
+    /// new one (`replaces`), with the overlap the old one was given.
+    Rotated {
+        by: String,
+        overlap_minutes: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        replaced_by: Option<TokenId>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        replaces: Option<TokenId>,
+    },
+    /// A replaced token was used after its overlap ended: recorded on it and on the token
+    /// that replaced it, with where the call came from.
+    ReusedAfterRotation {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        replaced_by: Option<TokenId>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        replaces: Option<TokenId>,
+    },
+    /// `by` deleted the token's row from the list; its history stays.
+    Deleted { by: String },
 }
 
 impl EventKind {

@@ -20,7 +20,13 @@ pub struct Policy {
     /// tokens have all of those).
     pub member_scopes: Scopes,
     pub members_may_create: bool,
+    /// A token not used for this many days (counting from its creation if it never was)
+    /// is refused on its next call and revoked, reason `unused`.
+    pub revoke_unused_after_days: Option<i64>,
 }
+
+/// The range of `revoke_unused_after_days`.
+pub const UNUSED_DAYS: std::ops::RangeInclusive<i64> = 30..=365;
 
 /// An account that never set a policy: what tokens could do before policies existed.
 impl Default for Policy {
@@ -30,17 +36,19 @@ impl Default for Policy {
             allowed_scopes: Scopes::all(),
             member_scopes: Scopes::all(),
             members_may_create: true,
+            revoke_unused_after_days: None,
         }
     }
 }
 
-const FIELDS: [&str; 4] = [
+const FIELDS: [&str; 5] = [
     "max_lifetime_days",
     "allowed_scopes",
     "member_scopes",
     "members_may_create",
+    "revoke_unused_after_days",
 ];
-const EXAMPLE: &str = r#"{"max_lifetime_days": 90, "allowed_scopes": ["customers:read", "customers:write"], "member_scopes": ["customers:read"], "members_may_create": true}"#;
+const EXAMPLE: &str = r#"{"max_lifetime_days": 90, "allowed_scopes": ["customers:read", "customers:write"], "member_scopes": ["customers:read"], "members_may_create": true, "revoke_unused_after_days": null}"#;
 
 impl Policy {
     /// A `PUT /mcp-tokens/policy` body. It replaces the policy, so every field is
@@ -52,7 +60,7 @@ impl Policy {
             .map_err(|_| bad(format!("the request body must be JSON like {EXAMPLE}")))?;
         if let Some(unknown) = fields.keys().find(|k| !FIELDS.contains(&k.as_str())) {
             return Err(bad(format!(
-                "unknown field \"{unknown}\"; a policy has max_lifetime_days, allowed_scopes, member_scopes and members_may_create"
+                "unknown field \"{unknown}\"; a policy has max_lifetime_days, allowed_scopes, member_scopes, members_may_create and revoke_unused_after_days"
             )));
         }
         let field = |name: &str| {
@@ -99,11 +107,26 @@ impl Policy {
         let members_may_create = field("members_may_create")?
             .as_bool()
             .ok_or_else(|| bad("members_may_create must be true or false".into()))?;
+        let revoke_unused_after_days = match field("revoke_unused_after_days")? {
+            Value::Null => None,
+            days => Some(
+                days.as_i64()
+                    .filter(|d| UNUSED_DAYS.contains(d))
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "revoke_unused_after_days must be a whole number of days from {} to {}, or null to keep unused tokens",
+                            UNUSED_DAYS.start(),
+                            UNUSED_DAYS.end()
+                        ))
+                    })?,
+            ),
+        };
         Ok(Policy {
             max_lifetime_days,
             allowed_scopes,
             member_scopes,
             members_may_create,
+            revoke_unused_after_days,
         })
     }
 
@@ -113,6 +136,7 @@ impl Policy {
             "allowed_scopes": self.allowed_scopes.to_strings(),
             "member_scopes": self.member_scopes.to_strings(),
             "members_may_create": self.members_may_create,
+            "revoke_unused_after_days": self.revoke_unused_after_days,
         })
     }
 
@@ -172,6 +196,13 @@ impl Policy {
         created_at.checked_add(time::Duration::seconds(days.checked_mul(86_400)?))
     }
 
+    /// When a token last used (or, never used, made) at `last` is retired as unused under
+    /// this policy, if it is.
+    pub fn unused_end(&self, last: Timestamp) -> Option<Timestamp> {
+        let days = self.revoke_unused_after_days?;
+        last.checked_add(time::Duration::seconds(days.checked_mul(86_400)?))
+    }
+
     /// What a token with `scopes`, made by someone of role `maker`, may do now: never
     /// more than the policy allows such a token today.
     pub fn effective_scopes(&self, scopes: Scopes, maker: Role) -> Scopes {
@@ -209,6 +240,7 @@ mod tests {
             allowed_scopes: Scopes::parse(["customers:read", "analytics:read"]).unwrap(),
             member_scopes: Scopes::parse(["analytics:read"]).unwrap(),
             members_may_create: false,
+            revoke_unused_after_days: Some(90),
         }
     }
 
@@ -296,7 +328,7 @@ mod tests {
     #[test]
     fn a_policy_body_is_whole_and_valid_or_a_400() {
         let policy = Policy::from_json(
-            br#"{"max_lifetime_days": 30, "allowed_scopes": ["customers:read", "analytics:read"], "member_scopes": ["analytics:read"], "members_may_create": false}"#,
+            br#"{"max_lifetime_days": 30, "allowed_scopes": ["customers:read", "analytics:read"], "member_scopes": ["analytics:read"], "members_may_create": false, "revoke_unused_after_days": 90}"#,
         )
         .unwrap();
         assert_eq!(policy, strict());
@@ -347,6 +379,22 @@ mod tests {
                 r#"{"max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": [], "members_may_create": true}"#,
                 "member_scopes must list at least one scope",
             ),
+            (
+                r#"{"max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true}"#,
+                "revoke_unused_after_days is required",
+            ),
+            (
+                r#"{"max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true, "revoke_unused_after_days": 29}"#,
+                "from 30 to 365",
+            ),
+            (
+                r#"{"max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true, "revoke_unused_after_days": 366}"#,
+                "from 30 to 365",
+            ),
+            (
+                r#"{"max_lifetime_days": null, "allowed_scopes": ["customers:read"], "member_scopes": ["customers:read"], "members_may_create": true, "revoke_unused_after_days": "90"}"#,
+                "from 30 to 365",
+            ),
         ] {
             let err = Policy::from_json(body.as_bytes()).unwrap_err();
             assert_eq!(err.status(), 400, "{body}");
@@ -378,7 +426,7 @@ mod tests {
                 allowed in scopes(), member_scopes in scopes(), max in proptest::option::of(1i64..=365), members in any::<bool>(),
                 role in prop_oneof![Just(Role::Owner), Just(Role::Admin), Just(Role::Member)],
             ) {
-                let policy = Policy { max_lifetime_days: max, allowed_scopes: allowed, member_scopes, members_may_create: members };
+                let policy = Policy { max_lifetime_days: max, allowed_scopes: allowed, member_scopes, members_may_create: members, revoke_unused_after_days: None };
                 let asked = NewToken { name: "x".into(), scopes: asked, expires_in_days: days, allowed_ips: None };
                 match policy.admit(&identity(role), &asked) {
                     Ok(granted) => {

@@ -42,6 +42,8 @@ pub struct TokenRecord {
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
+    /// Where the last recorded use came from.
+    pub last_used_ip: Option<String>,
     pub revoked_at: Option<Timestamp>,
     /// Why, by whom, where it leaked: set with `revoked_at`.
     pub revocation: Option<Revocation>,
@@ -50,6 +52,23 @@ pub struct TokenRecord {
     pub counted: bool,
     /// Where it may be used from; `None`: anywhere.
     pub allowed_ips: Option<AllowedIps>,
+    /// The token a rotation replaced it with, and until when it still works.
+    pub replacement: Option<Replacement>,
+    /// The token this one replaced, by id and hint.
+    pub replaces: Option<(TokenId, String)>,
+    /// Deleted from the list: only its history is still read.
+    pub deleted: bool,
+}
+
+/// What a rotation left on the token it replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replacement {
+    pub by: TokenId,
+    /// The new token's hint, for the message a call with the old one gets.
+    pub hint: String,
+    pub at: Timestamp,
+    /// The end of the overlap: brought forward when the new token is first used.
+    pub works_until: Timestamp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -58,11 +77,63 @@ pub enum TokenStatus {
     Active,
     Revoked,
     Expired,
+    /// Rotated, and its overlap is over.
+    Replaced,
 }
 
-/// What both of a token's items say of its life: whether it was revoked, when it was made
-/// and when it expires. Where that leaves the token is [`admission::standing`]'s to say
-/// (computed at read time: expiry needs no write to take effect).
+/// Which tokens a listing shows (`?status=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    Active,
+    /// Revoked, expired or replaced: what the page's toggle shows.
+    Inactive,
+    All,
+}
+
+impl StatusFilter {
+    pub fn parse(value: Option<&str>) -> Result<StatusFilter, Error> {
+        match value {
+            None | Some("active") => Ok(StatusFilter::Active),
+            Some("inactive") => Ok(StatusFilter::Inactive),
+            Some("all") => Ok(StatusFilter::All),
+            Some(_) => Err(Error::bad_request(
+                "invalid_status",
+                "status must be active, inactive or all",
+            )),
+        }
+    }
+
+    pub fn shows(self, status: TokenStatus) -> bool {
+        match self {
+            StatusFilter::Active => status == TokenStatus::Active,
+            StatusFilter::Inactive => status != TokenStatus::Active,
+            StatusFilter::All => true,
+        }
+    }
+}
+
+/// The longest `?unused_for_days=` asks about: ten years.
+pub const MAX_UNUSED_FOR_DAYS: i64 = 3650;
+
+/// `?unused_for_days=N`: active tokens whose last use (or, never used, their creation)
+/// is at least N days old.
+pub fn parse_unused_for_days(value: &str) -> Result<i64, Error> {
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|d| (1..=MAX_UNUSED_FOR_DAYS).contains(d))
+        .ok_or_else(|| {
+            Error::bad_request(
+                "invalid_unused_for_days",
+                format!("unused_for_days must be a whole number of days from 1 to {MAX_UNUSED_FOR_DAYS}"),
+            )
+        })
+}
+
+/// What both of a token's items say of its life: whether it was revoked, when it was made,
+/// when it expires, until when a rotation lets it work and when it was last used. Where
+/// that leaves the token is [`admission::standing`]'s to say (computed at read time:
+/// expiry, an overlap's end and disuse need no write to take effect).
 ///
 /// [`admission::standing`]: super::admission::standing
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +141,8 @@ pub struct Life {
     pub revoked: bool,
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
+    pub works_until: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
 }
 
 impl TokenRecord {
@@ -78,6 +151,8 @@ impl TokenRecord {
             revoked: self.revoked_at.is_some(),
             created_at: self.created_at,
             expires_at: self.expires_at,
+            works_until: self.replacement.as_ref().map(|r| r.works_until),
+            last_used_at: self.last_used_at,
         }
     }
 }
@@ -99,6 +174,10 @@ pub struct Grant {
     pub revoked_reason: Option<RevokedReason>,
     pub leak_url: Option<String>,
     pub last_used_at: Option<Timestamp>,
+    /// What a rotation left on it (see [`TokenRecord::replacement`]).
+    pub replacement: Option<Replacement>,
+    /// The token this one replaced: its first use ends that one's overlap early.
+    pub replaces: Option<(TokenId, TokenHash)>,
 }
 
 impl Grant {
@@ -107,7 +186,58 @@ impl Grant {
             revoked: self.revoked,
             created_at: self.created_at,
             expires_at: self.expires_at,
+            works_until: self.replacement.as_ref().map(|r| r.works_until),
+            last_used_at: self.last_used_at,
         }
+    }
+}
+
+/// How long a replaced token keeps working when no overlap is asked for.
+pub const DEFAULT_OVERLAP_MINUTES: i64 = 60;
+/// The longest overlap: a week.
+pub const MAX_OVERLAP_MINUTES: i64 = 7 * 24 * 60;
+/// A replaced token stops this long after its replacement is first used, if its overlap
+/// would end later: the client that switched no longer needs it.
+pub const GRACE_AFTER_FIRST_USE: time::Duration = time::Duration::minutes(5);
+
+/// A validated request to rotate a token: `{"overlap_minutes": 0–10080}`, or no body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    pub overlap_minutes: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotationBody {
+    overlap_minutes: Option<i64>,
+}
+
+impl Rotation {
+    pub fn from_json(body: &[u8]) -> Result<Rotation, Error> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Rotation {
+                overlap_minutes: DEFAULT_OVERLAP_MINUTES,
+            });
+        }
+        let range = format!("overlap_minutes must be a whole number of minutes from 0 (the old token stops now) to {MAX_OVERLAP_MINUTES} (7 days)");
+        let example = r#"the request body must be JSON like {"overlap_minutes": 60}"#;
+        let invalid = |message: String| Error::bad_request("invalid_body", message);
+        // An object: serde would also read a struct from a list.
+        let fields: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(body).map_err(|_| invalid(example.to_owned()))?;
+        let body: RotationBody = serde_json::from_value(fields.into())
+            .map_err(|e| invalid(format!("{example}: {e}")))?;
+        let overlap_minutes = body.overlap_minutes.unwrap_or(DEFAULT_OVERLAP_MINUTES);
+        if !(0..=MAX_OVERLAP_MINUTES).contains(&overlap_minutes) {
+            return Err(Error::bad_request("invalid_overlap", range));
+        }
+        Ok(Rotation { overlap_minutes })
+    }
+
+    /// Until when the old token works, rotated at `now`.
+    pub fn works_until(self, now: Timestamp) -> Result<Timestamp, Error> {
+        now.checked_add(time::Duration::minutes(self.overlap_minutes))
+            .ok_or_else(|| Error::bad_request("invalid_overlap", "the overlap is out of range"))
     }
 }
 
@@ -265,9 +395,76 @@ mod tests {
         assert_eq!(err.code(), "invalid_scope");
     }
 
+    #[test]
+    fn a_rotation_asks_for_an_overlap_of_up_to_a_week_or_gets_an_hour() {
+        let overlap = |body: &str| Rotation::from_json(body.as_bytes()).map(|r| r.overlap_minutes);
+        assert_eq!(overlap("").unwrap(), 60);
+        assert_eq!(overlap("  ").unwrap(), 60);
+        assert_eq!(overlap("{}").unwrap(), 60);
+        assert_eq!(overlap(r#"{"overlap_minutes": 0}"#).unwrap(), 0);
+        assert_eq!(overlap(r#"{"overlap_minutes": 10080}"#).unwrap(), 10080);
+        for (body, code) in [
+            (r#"{"overlap_minutes": 10081}"#, "invalid_overlap"),
+            (r#"{"overlap_minutes": -1}"#, "invalid_overlap"),
+            (r#"{"overlap_minutes": 1.5}"#, "invalid_body"),
+            (r#"{"overlap_minutes": "60"}"#, "invalid_body"),
+            (r#"{"overlap": 60}"#, "invalid_body"),
+            ("[60]", "invalid_body"),
+            ("nope", "invalid_body"),
+        ] {
+            let err = overlap(body).unwrap_err();
+            assert_eq!((err.status().as_u16(), err.code()), (400, code), "{body}");
+        }
+        let now = Timestamp::from_unix(1_700_000_000).unwrap();
+        let until = Rotation {
+            overlap_minutes: 90,
+        }
+        .works_until(now)
+        .unwrap();
+        assert_eq!(until.unix(), 1_700_000_000 + 90 * 60);
+    }
+
+    #[test]
+    fn the_list_filters_parse_or_say_what_they_take() {
+        assert_eq!(StatusFilter::parse(None).unwrap(), StatusFilter::Active);
+        assert_eq!(
+            StatusFilter::parse(Some("inactive")).unwrap(),
+            StatusFilter::Inactive
+        );
+        assert_eq!(StatusFilter::parse(Some("all")).unwrap(), StatusFilter::All);
+        assert_eq!(
+            StatusFilter::parse(Some("Active")).unwrap_err().code(),
+            "invalid_status"
+        );
+        assert!(StatusFilter::Inactive.shows(TokenStatus::Replaced));
+        assert!(!StatusFilter::Active.shows(TokenStatus::Expired));
+        assert_eq!(parse_unused_for_days("90").unwrap(), 90);
+        for bad in ["0", "-3", "3651", "1e2", ""] {
+            assert_eq!(
+                parse_unused_for_days(bad).unwrap_err().code(),
+                "invalid_unused_for_days"
+            );
+        }
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_rotation_body_is_an_overlap_within_a_week_or_a_400(
+                minutes in any::<i64>(), raw in "\\PC{0,40}",
+            ) {
+                let bodies = [format!(r#"{{"overlap_minutes": {minutes}}}"#), raw];
+                for body in bodies {
+                    match Rotation::from_json(body.as_bytes()) {
+                        Ok(r) => prop_assert!((0..=MAX_OVERLAP_MINUTES).contains(&r.overlap_minutes)),
+                        Err(e) => prop_assert_eq!(e.status(), 400),
+                    }
+                }
+            }
+        }
 
         fn json() -> impl Strategy<Value = serde_json::Value> {
             let leaf = prop_oneof![

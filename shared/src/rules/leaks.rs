@@ -271,6 +271,8 @@ mod tests {
             revoked_reason: None,
             leak_url: None,
             last_used_at: None,
+            replacement: None,
+            replaces: None,
         };
         let reported = Revocation {
             reason: RevokedReason::Leaked,

@@ -1,9 +1,10 @@
-//! A token's life — generate, list, revoke — for a signed-in user of an account, and the
-//! account's token policy. Members see and revoke their own tokens; owners and admins all
-//! of the account's, and they alone set the policy.
+//! A token's life — generate, list, rotate, revoke, delete — for a signed-in user of an
+//! account, and the account's token policy. Members see, rotate and revoke their own
+//! tokens; owners and admins all of the account's, and they alone set the policy.
 //!
 //! Each route is read → decide → write: the decisions are pure functions of what was read
-//! (`new_record`, `decide`, `visible`, `may_set_policy`, …), unit-tested below; the async
+//! (`new_record`, `rotated_record`, `decide`, `decide_delete`, `shown`, `visible`,
+//! `may_set_policy`, …), unit-tested below; the async
 //! functions only read and write around them.
 
 use ring::rand::SystemRandom;
@@ -19,7 +20,10 @@ use crate::model::policy::Policy;
 use crate::model::roles::Identity;
 use crate::model::time::Timestamp;
 use crate::model::token::Token;
-use crate::model::tokens::{NewToken, TokenRecord, TokenStatus, LISTING, MAX_ACTIVE_TOKENS};
+use crate::model::tokens::{
+    Grant, NewToken, Replacement, Rotation, StatusFilter, TokenRecord, TokenStatus, LISTING,
+    MAX_ACTIVE_TOKENS,
+};
 use crate::store::{Store, Written};
 
 pub const API_ACCESS_WARNING: &str =
@@ -90,12 +94,163 @@ fn new_record(
         creator_role: identity.role,
         created_at: now,
         last_used_at: None,
+        last_used_ip: None,
         revoked_at: None,
         revocation: None,
         hash: pepper.hash(token),
         counted: true,
         allowed_ips: new.allowed_ips,
+        replacement: None,
+        replaces: None,
+        deleted: false,
     })
+}
+
+/// A rotation: the new token, shown to whoever rotated once, and until when the old one
+/// still works.
+#[derive(Debug)]
+pub struct Rotated {
+    pub token: Token,
+    pub record: TokenRecord,
+    pub replaced: TokenId,
+    pub works_until: Timestamp,
+    pub warning: Option<&'static str>,
+}
+
+/// Rotates a token of the caller's account: a new token with its name, scopes, allowlist
+/// and maker, living as long from now as it did from its making (within the policy),
+/// takes its place; the old one works until the overlap ends. Only live tokens rotate.
+pub async fn rotate(
+    store: &Store,
+    pepper: &Pepper,
+    identity: &Identity,
+    id: &str,
+    rotation: Rotation,
+    now: Timestamp,
+) -> Result<Rotated, Error> {
+    let id = TokenId::parse(id).ok_or(Error::TokenNotFound)?;
+    let store = &store.in_call();
+    let (record, profile) = tokio::join!(
+        store.token(&identity.account, &id),
+        store.account(&identity.account)
+    );
+    let mut old = visible(identity, record?)?;
+    let profile = profile?;
+    let token = Token::generate(&SystemRandom::new())
+        .map_err(|_| Error::Internal("the system random generator failed".into()))?;
+    let works_until = rotation.works_until(now)?;
+    loop {
+        let new = rotated_record(identity, profile.as_ref(), &old, &token, pepper, now)?;
+        let replacement = Replacement {
+            by: new.id.clone(),
+            hint: new.hint.clone(),
+            at: now,
+            works_until,
+        };
+        let by = &identity.user;
+        if store
+            .rotate_token(&old, &new, &replacement, by, rotation.overlap_minutes)
+            .await?
+            == Written::Yes
+        {
+            return Ok(Rotated {
+                token,
+                record: new,
+                replaced: old.id,
+                works_until,
+                warning: warning(profile.as_ref()),
+            });
+        }
+        // Revoked, rotated or retired meanwhile: decide again on what it is now.
+        store
+            .wait_to_retry("the token kept changing during the rotation")
+            .await?;
+        old = store
+            .token(&identity.account, &id)
+            .await?
+            .ok_or(Error::TokenNotFound)?;
+    }
+}
+
+/// The record of the token that replaces `old`, if `identity` may rotate it now.
+fn rotated_record(
+    identity: &Identity,
+    profile: Option<&Account>,
+    old: &TokenRecord,
+    token: &Token,
+    pepper: &Pepper,
+    now: Timestamp,
+) -> Result<TokenRecord, Error> {
+    let policy = profile.map(|a| a.policy).unwrap_or_default();
+    let refuse = |message: String| Error::Conflict {
+        code: "not_rotatable",
+        message,
+    };
+    if old.deleted {
+        return Err(Error::TokenNotFound);
+    }
+    if let Some(replaced) = &old.replacement {
+        return Err(refuse(format!(
+            "this token was already replaced by {}; rotate that one instead",
+            replaced.hint
+        )));
+    }
+    match admission::standing(old.life(), Some(&policy), now) {
+        Standing::Live { .. } => {}
+        Standing::Revoked | Standing::Unused { .. } => {
+            return Err(refuse(
+                "this token is revoked: generate a new one instead".into(),
+            ))
+        }
+        Standing::Expired { .. } | Standing::Replaced { .. } => {
+            return Err(refuse(
+                "this token has expired: generate a new one instead".into(),
+            ))
+        }
+    }
+    if !policy.members_may_create && !identity.role.manages_account() {
+        return Err(Error::bad_request(
+            "token_policy",
+            "the account's token policy lets only owners and admins create tokens, and rotating makes one",
+        ));
+    }
+    Ok(TokenRecord {
+        id: TokenId::new(now)?,
+        account: old.account.clone(),
+        name: old.name.clone(),
+        hint: token.hint(),
+        scopes: old.scopes,
+        // The maker's token still: their list shows it, their offboarding revokes it.
+        created_by: old.created_by.clone(),
+        creator_role: old.creator_role,
+        created_at: now,
+        expires_at: rotated_expiry(old, &policy, now),
+        last_used_at: None,
+        last_used_ip: None,
+        revoked_at: None,
+        revocation: None,
+        hash: pepper.hash(token),
+        counted: true,
+        allowed_ips: old.allowed_ips.clone(),
+        replacement: None,
+        replaces: Some((old.id.clone(), old.hint.clone())),
+        deleted: false,
+    })
+}
+
+/// When a token rotated from `old` at `now` expires: as long after now as `old` lived,
+/// never longer than the policy's maximum lifetime (which a token without an expiry gets
+/// when there is one).
+fn rotated_expiry(old: &TokenRecord, policy: &Policy, now: Timestamp) -> Option<Timestamp> {
+    let lived = old
+        .expires_at
+        .map(|end| time::Duration::seconds(end.unix().saturating_sub(old.created_at.unix())));
+    let most = policy.max_lifetime_days.map(time::Duration::days);
+    let lifetime = match (lived, most) {
+        (Some(lived), Some(most)) => Some(lived.min(most)),
+        (lived, most) => lived.or(most),
+    }?;
+    now.checked_add(lifetime)
 }
 
 /// What the generate response warns of: a token the account cannot use yet.
@@ -107,38 +262,80 @@ fn warning(profile: Option<&Account>) -> Option<&'static str> {
 #[derive(Debug)]
 pub struct Listed {
     pub record: TokenRecord,
-    pub status: TokenStatus,
+    pub standing: Standing,
 }
 
-/// A page of the tokens the user may see, newest first, each with its status as the MCP
-/// endpoint would decide it now (the policy's maximum lifetime included: the profile is
-/// read beside the page).
+/// Which of the tokens a user may see a listing shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Filter {
+    pub status: StatusFilter,
+    /// Only active tokens unused for at least this many days.
+    pub unused_for_days: Option<i64>,
+}
+
+impl Filter {
+    /// What the page lists first.
+    pub const ACTIVE: Filter = Filter {
+        status: StatusFilter::Active,
+        unused_for_days: None,
+    };
+    pub const ALL: Filter = Filter {
+        status: StatusFilter::All,
+        unused_for_days: None,
+    };
+}
+
+/// A page of the tokens the user may see that `filter` shows, newest first, each with its
+/// status as the MCP endpoint would decide it now (the policy's maximum lifetime and
+/// disuse included: the policy is read first, the page filtered as it is read). A
+/// filtered page may hold fewer than asked, with a cursor to go on.
 pub async fn list(
     store: &Store,
     pepper: &Pepper,
     identity: &Identity,
     request: &PageRequest,
+    filter: Filter,
     now: Timestamp,
 ) -> Result<Page<Listed>, Error> {
     let account = &identity.account;
     let start = LISTING.start(pepper, account, request)?;
-    let (slice, profile) = tokio::join!(
-        store.list_tokens(account, start.size, start.after.as_ref(), creator(identity)),
-        store.account(account)
-    );
-    let policy = profile?.map(|a| a.policy).unwrap_or_default();
-    let page = LISTING.page(pepper, account, slice?);
+    let policy = store.policy(account).await?;
+    let keep = |record: &TokenRecord| shown(record, &policy, filter, now);
+    let slice = store
+        .list_tokens(
+            account,
+            start.size,
+            start.after.as_ref(),
+            creator(identity),
+            &keep,
+        )
+        .await?;
+    let page = LISTING.page(pepper, account, slice);
     Ok(Page {
         items: page
             .items
             .into_iter()
             .map(|record| Listed {
-                status: admission::standing(record.life(), Some(&policy), now).status(),
+                standing: admission::standing(record.life(), Some(&policy), now),
                 record,
             })
             .collect(),
         next_cursor: page.next_cursor,
     })
+}
+
+/// Whether a listing with `filter` shows `record` at `now`. A deleted token is never
+/// shown.
+fn shown(record: &TokenRecord, policy: &Policy, filter: Filter, now: Timestamp) -> bool {
+    let status = admission::standing(record.life(), Some(policy), now).status();
+    let unused_long_enough = filter.unused_for_days.is_none_or(|days| {
+        let since = record.last_used_at.unwrap_or(record.created_at);
+        status == TokenStatus::Active
+            && now
+                .checked_sub(time::Duration::days(days))
+                .is_some_and(|cutoff| since <= cutoff)
+    });
+    !record.deleted && filter.status.shows(status) && unused_long_enough
 }
 
 /// A page of a token's history, newest first; another account's token, or for a member a
@@ -167,26 +364,79 @@ enum Decision {
     Revoke,
 }
 
-/// Revoked already, or to revoke — an expired token too, so that it frees its place.
+/// Revoked already, or to revoke — an expired or replaced token too, so that it frees
+/// any place it holds.
 fn decide(record: &TokenRecord, now: Timestamp) -> Decision {
     match admission::standing(record.life(), None, now) {
         Standing::Revoked => Decision::AlreadyRevoked,
-        Standing::Live { .. } | Standing::Expired { .. } => Decision::Revoke,
+        _ => Decision::Revoke,
     }
 }
 
-/// Revokes a token of the caller's account. Unknown ids, other accounts' ids and, for a
-/// member, colleagues' ids are the same 404; revoking a revoked token succeeds again.
-pub async fn revoke(
+/// What `DELETE /mcp-tokens/{id}` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    /// The token worked (a replaced one in its overlap too): it is revoked, its row stays.
+    Revoked,
+    /// It no longer worked (revoked, expired, replaced, retired for disuse): its row is
+    /// gone from the list, its history stays.
+    Removed,
+}
+
+/// What a delete does with the record it read, under the account's policy, at `now`.
+fn decide_delete(record: &TokenRecord, policy: &Policy, now: Timestamp) -> Deletion {
+    match admission::standing(record.life(), Some(policy), now) {
+        Standing::Live { .. } if !record.deleted => Deletion::Revoked,
+        _ => Deletion::Removed,
+    }
+}
+
+/// `DELETE /mcp-tokens/{id}`: revokes a token that works, removes from the list one
+/// that does not. Unknown ids, other accounts' ids and, for a member, colleagues' ids
+/// are the same 404; deleting again succeeds again.
+pub async fn delete(
     store: &Store,
     identity: &Identity,
     id: &str,
     now: Timestamp,
-) -> Result<(), Error> {
+) -> Result<Deletion, Error> {
     let id = TokenId::parse(id).ok_or(Error::TokenNotFound)?;
     let store = &store.in_call();
-    let record = visible(identity, store.token(&identity.account, &id).await?)?;
-    revoke_record(store, record, &Revocation::by_user(&identity.user), now).await?;
+    let (record, policy) = tokio::join!(
+        store.token(&identity.account, &id),
+        store.policy(&identity.account)
+    );
+    let (mut record, policy) = (visible(identity, record?)?, policy?);
+    loop {
+        match decide_delete(&record, &policy, now) {
+            Deletion::Revoked => {
+                revoke_record(store, record, &Revocation::by_user(&identity.user), now).await?;
+                return Ok(Deletion::Revoked);
+            }
+            Deletion::Removed if record.deleted => return Ok(Deletion::Removed),
+            Deletion::Removed => {
+                if store.hide_token(&record, &identity.user, now).await? == Written::Yes {
+                    return Ok(Deletion::Removed);
+                }
+            }
+        }
+        store
+            .wait_to_retry("the token kept changing during the delete")
+            .await?;
+        match store.token(&identity.account, &id).await? {
+            Some(again) => record = again,
+            None => return Ok(Deletion::Removed),
+        }
+    }
+}
+
+/// Revokes the token of `grant` for its disuse (the MCP endpoint, once it refused a call
+/// for it): what the list then shows, and its place freed.
+pub async fn retire_unused(store: &Store, grant: &Grant, now: Timestamp) -> Result<(), Error> {
+    let store = &store.in_call();
+    if let Some(record) = store.token(&grant.account, &grant.token_id).await? {
+        revoke_record(store, record, &Revocation::unused(), now).await?;
+    }
     Ok(())
 }
 
@@ -291,6 +541,8 @@ mod tests {
     use crate::model::ids::AccountId;
     use crate::model::roles::Role;
     use crate::model::scope::Scopes;
+
+    const DAY: i64 = 86_400;
 
     fn at(s: i64) -> Timestamp {
         Timestamp::from_unix(s).unwrap()
@@ -439,6 +691,165 @@ mod tests {
         assert_eq!(decide(&t, at(200)), Decision::Revoke, "frees its place");
         t.revoked_at = Some(at(160));
         assert_eq!(decide(&t, at(200)), Decision::AlreadyRevoked);
+    }
+
+    #[test]
+    fn a_rotation_keeps_the_token_and_its_maker_and_lives_as_long_within_the_policy() {
+        let mia = identity("mia", Role::Member);
+        let olga = identity("olga", Role::Owner);
+        let mut old = record(&mia);
+        old.expires_at = Some(at(100 + 10 * DAY));
+        old.allowed_ips = crate::model::allowlist::AllowedIps::parse(&["203.0.113.0/24"]).unwrap();
+        let open = profile(true, Policy::default());
+        let other = Token::generate(&SystemRandom::new()).unwrap();
+        let now = at(100 + 5 * DAY);
+        let new = rotated_record(&olga, Some(&open), &old, &other, &pepper(), now).unwrap();
+        assert_eq!(
+            (new.name.as_str(), new.scopes),
+            (old.name.as_str(), old.scopes)
+        );
+        assert_eq!(new.allowed_ips, old.allowed_ips);
+        assert_eq!(
+            (new.created_by.as_str(), new.creator_role),
+            ("mia", Role::Member),
+            "still Mia's"
+        );
+        assert_eq!(
+            new.expires_at,
+            Some(at(100 + 15 * DAY)),
+            "ten days from now, as before"
+        );
+        assert_eq!(new.replaces, Some((old.id.clone(), old.hint.clone())));
+        assert_eq!(new.hash, pepper().hash(&other));
+        // Within the policy: at most its maximum, which a token without expiry gets too.
+        let week = Policy {
+            max_lifetime_days: Some(7),
+            ..Policy::default()
+        };
+        assert_eq!(rotated_expiry(&old, &week, now), Some(at(100 + 12 * DAY)));
+        old.expires_at = None;
+        assert_eq!(rotated_expiry(&old, &week, now), Some(at(100 + 12 * DAY)));
+        assert_eq!(rotated_expiry(&old, &Policy::default(), now), None);
+    }
+
+    #[test]
+    fn only_a_live_unrotated_token_rotates_and_members_only_if_they_may_create() {
+        let mia = identity("mia", Role::Member);
+        let open = profile(true, Policy::default());
+        let other = Token::generate(&SystemRandom::new()).unwrap();
+        let refusal = |t: &TokenRecord, who: &Identity, p: &Account| {
+            let e = rotated_record(who, Some(p), t, &other, &pepper(), at(200)).unwrap_err();
+            (e.status().as_u16(), e.code(), e.to_string())
+        };
+        let mut revoked = record(&mia);
+        revoked.revoked_at = Some(at(150));
+        assert_eq!(refusal(&revoked, &mia, &open).1, "not_rotatable");
+        let mut expired = record(&mia);
+        expired.expires_at = Some(at(150));
+        assert!(refusal(&expired, &mia, &open).2.contains("expired"));
+        let mut replaced = record(&mia);
+        replaced.replacement = Some(crate::model::tokens::Replacement {
+            by: TokenId::new(at(120)).unwrap(),
+            hint: "kmcp_…dXrK".into(),
+            at: at(120),
+            works_until: at(900),
+        });
+        let (status, code, message) = refusal(&replaced, &mia, &open);
+        assert_eq!((status, code), (409, "not_rotatable"));
+        assert!(message.contains("kmcp_…dXrK"), "{message}");
+        let mut deleted = record(&mia);
+        deleted.deleted = true;
+        assert_eq!(refusal(&deleted, &mia, &open).0, 404);
+        let owners_only = profile(
+            true,
+            Policy {
+                members_may_create: false,
+                ..Policy::default()
+            },
+        );
+        assert_eq!(refusal(&record(&mia), &mia, &owners_only).1, "token_policy");
+        let admin = identity("bo", Role::Admin);
+        assert!(rotated_record(
+            &admin,
+            Some(&owners_only),
+            &record(&mia),
+            &other,
+            &pepper(),
+            at(200)
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn delete_revokes_what_works_and_removes_what_does_not() {
+        let ana = identity("ana", Role::Owner);
+        let policy = Policy::default();
+        let live = record(&ana);
+        assert_eq!(decide_delete(&live, &policy, at(200)), Deletion::Revoked);
+        let mut replaced = record(&ana);
+        replaced.replacement = Some(crate::model::tokens::Replacement {
+            by: TokenId::new(at(120)).unwrap(),
+            hint: "h".into(),
+            at: at(120),
+            works_until: at(300),
+        });
+        assert_eq!(
+            decide_delete(&replaced, &policy, at(200)),
+            Deletion::Revoked,
+            "in its overlap"
+        );
+        assert_eq!(
+            decide_delete(&replaced, &policy, at(300)),
+            Deletion::Removed
+        );
+        let mut revoked = record(&ana);
+        revoked.revoked_at = Some(at(150));
+        assert_eq!(decide_delete(&revoked, &policy, at(200)), Deletion::Removed);
+        let unused = Policy {
+            revoke_unused_after_days: Some(30),
+            ..Policy::default()
+        };
+        assert_eq!(
+            decide_delete(&live, &unused, at(100 + 30 * DAY)),
+            Deletion::Removed
+        );
+    }
+
+    #[test]
+    fn the_list_shows_what_its_filter_asks_and_never_a_deleted_row() {
+        let ana = identity("ana", Role::Owner);
+        let policy = Policy::default();
+        let filter = |status, unused_for_days| Filter {
+            status,
+            unused_for_days,
+        };
+        let live = record(&ana);
+        let mut revoked = record(&ana);
+        revoked.revoked_at = Some(at(150));
+        let now = at(100 + 40 * DAY);
+        for (t, active, inactive) in [(&live, true, false), (&revoked, false, true)] {
+            assert_eq!(shown(t, &policy, Filter::ACTIVE, now), active);
+            assert_eq!(
+                shown(t, &policy, filter(StatusFilter::Inactive, None), now),
+                inactive
+            );
+            assert!(shown(t, &policy, Filter::ALL, now));
+        }
+        let mut deleted = revoked.clone();
+        deleted.deleted = true;
+        assert!(!shown(&deleted, &policy, Filter::ALL, now));
+        // Unused for N days: active ones, by their last use or else their making.
+        let unused = |days| filter(StatusFilter::All, Some(days));
+        assert!(shown(&live, &policy, unused(40), now));
+        assert!(!shown(&live, &policy, unused(41), now));
+        assert!(
+            !shown(&revoked, &policy, unused(1), now),
+            "active ones only"
+        );
+        let mut used = record(&ana);
+        used.last_used_at = Some(at(100 + 35 * DAY));
+        assert!(shown(&used, &policy, unused(5), now));
+        assert!(!shown(&used, &policy, unused(6), now));
     }
 
     #[test]

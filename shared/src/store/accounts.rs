@@ -11,7 +11,7 @@ use super::{keys, Store};
 use crate::error::Error;
 use crate::model::account::Account;
 use crate::model::ids::AccountId;
-use crate::model::policy::Policy;
+use crate::model::policy::{Policy, UNUSED_DAYS};
 use crate::model::scope::Scopes;
 use crate::model::tokens::MAX_EXPIRY_DAYS;
 
@@ -121,6 +121,12 @@ fn policy_value(policy: &Policy) -> AttributeValue {
             ),
         ),
         ("members_may_create".into(), flag(policy.members_may_create)),
+        (
+            "revoke_unused_after_days".into(),
+            policy
+                .revoke_unused_after_days
+                .map_or(AttributeValue::Null(true), n),
+        ),
     ]))
 }
 
@@ -152,10 +158,22 @@ fn policy_from_value(value: &AttributeValue) -> Option<Policy> {
             .filter_map(|name| name.parse().ok())
             .collect(),
     };
+    // Kept before disuse retired tokens: none was retired.
+    let revoke_unused_after_days = match map.get("revoke_unused_after_days") {
+        None | Some(AttributeValue::Null(_)) => None,
+        Some(days) => Some(
+            days.as_n()
+                .ok()?
+                .parse::<i64>()
+                .ok()
+                .filter(|d| UNUSED_DAYS.contains(d))?,
+        ),
+    };
     Some(Policy {
         max_lifetime_days,
         allowed_scopes,
         member_scopes,
         members_may_create: *map.get("members_may_create")?.as_bool().ok()?,
+        revoke_unused_after_days,
     })
 }

@@ -83,6 +83,48 @@ fn event_item(account: &AccountId, id: &EventId, e: &TokenEvent) -> Item {
             put(&mut item, "tool", Some(tool));
             put(&mut item, "target", Some(target));
         }
+        EventKind::Rotated {
+            by,
+            overlap_minutes,
+            replaced_by,
+            replaces,
+        } => {
+            put(&mut item, "type", Some("rotated"));
+            put(&mut item, "by", Some(by));
+            item.insert("overlap_minutes".into(), n(*overlap_minutes));
+            put(
+                &mut item,
+                "replaced_by",
+                replaced_by.as_ref().map(TokenId::as_str),
+            );
+            put(
+                &mut item,
+                "replaces",
+                replaces.as_ref().map(TokenId::as_str),
+            );
+        }
+        EventKind::ReusedAfterRotation {
+            from,
+            replaced_by,
+            replaces,
+        } => {
+            put(&mut item, "type", Some("reused_after_rotation"));
+            put(&mut item, "from", from.as_deref());
+            put(
+                &mut item,
+                "replaced_by",
+                replaced_by.as_ref().map(TokenId::as_str),
+            );
+            put(
+                &mut item,
+                "replaces",
+                replaces.as_ref().map(TokenId::as_str),
+            );
+        }
+        EventKind::Deleted { by } => {
+            put(&mut item, "type", Some("deleted"));
+            put(&mut item, "by", Some(by));
+        }
     }
     item
 }
@@ -103,6 +145,20 @@ fn event_from_item(item: &Item) -> Result<TokenEvent, Error> {
         "changed" => EventKind::Changed {
             tool: item.string("tool")?,
             target: item.string("target")?,
+        },
+        "rotated" => EventKind::Rotated {
+            by: item.string("by")?,
+            overlap_minutes: item.opt_int("overlap_minutes").unwrap_or(0),
+            replaced_by: item.opt_parsed("replaced_by", TokenId::parse),
+            replaces: item.opt_parsed("replaces", TokenId::parse),
+        },
+        "reused_after_rotation" => EventKind::ReusedAfterRotation {
+            from: item.opt_string("from"),
+            replaced_by: item.opt_parsed("replaced_by", TokenId::parse),
+            replaces: item.opt_parsed("replaces", TokenId::parse),
+        },
+        "deleted" => EventKind::Deleted {
+            by: item.string("by")?,
         },
         _ => return Err(super::item::corrupt("type")),
     };

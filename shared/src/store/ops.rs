@@ -41,6 +41,12 @@ pub(super) enum Condition {
     StillCounted,
     /// No use of the token was recorded since the stale moment.
     UseStale,
+    /// The token is live as read, unrotated, and holds its place: it may be rotated.
+    Rotatable,
+    /// A replaced token's overlap ends later than the new end.
+    EndsLater,
+    /// The item is still as read (not deleted, counted as it was).
+    AsRead,
     /// A balance is still what was read.
     BalanceAsRead,
     /// The idempotency key is unused.

@@ -21,7 +21,7 @@ use crate::model::page::{Position, Slice};
 use crate::model::roles::Role;
 use crate::model::scope::Scopes;
 use crate::model::time::Timestamp;
-use crate::model::tokens::{Grant, TokenRecord};
+use crate::model::tokens::{Grant, Replacement, TokenRecord};
 
 impl Store {
     /// Writes a new token's two items and counts it, unless the account already has
@@ -39,6 +39,25 @@ impl Store {
             .expression_attribute_values(":limit", n(limit))
             .build()
             .map_err(internal)?;
+        let mut items = vec![Write::update(Condition::UnderLimit, counter)];
+        items.extend(self.new_token_writes(record, None)?);
+        match self.transact(items).await? {
+            None => Ok(Written::Yes),
+            Some(Condition::UnderLimit) => Ok(Written::Refused),
+            // A 238-bit token or a ULID colliding is not going to happen; if it does, say so.
+            Some(_) => Err(internal(Collision)),
+        }
+    }
+
+    /// The items of a new token — metadata, lookup, its maker's index item, its expiry
+    /// item — and its `created` event; with `replaces`, the token it replaces, which the
+    /// new items name (the list shows it; the first use ends its overlap).
+    fn new_token_writes(
+        &self,
+        record: &TokenRecord,
+        replaces: Option<&TokenRecord>,
+    ) -> Result<Vec<Write>, Error> {
+        let pk = keys::account(&record.account);
         let mut meta = common_attributes(record);
         meta.extend([
             (keys::PK.into(), s(&pk)),
@@ -55,6 +74,12 @@ impl Store {
             (keys::SK.into(), s(keys::TOKEN_HASH_SK)),
             ("account".into(), s(record.account.as_str())),
         ]);
+        if let Some(old) = replaces {
+            meta.insert("replaces_id".into(), s(old.id.as_str()));
+            meta.insert("replaces_hint".into(), s(&old.hint));
+            lookup.insert("replaces_id".into(), s(old.id.as_str()));
+            lookup.insert("replaces_hash".into(), s(old.hash.as_str()));
+        }
         let created = TokenEvent {
             token_id: record.id.clone(),
             at: record.created_at,
@@ -69,7 +94,6 @@ impl Store {
             ("token_id".into(), s(record.id.as_str())),
         ]);
         let mut items = vec![
-            Write::update(Condition::UnderLimit, counter),
             self.create_op(meta)?,
             self.create_op(lookup)?,
             self.create_op(made_by)?,
@@ -82,11 +106,208 @@ impl Store {
                 ("token_id".into(), s(record.id.as_str())),
             ]))?);
         }
+        Ok(items)
+    }
+
+    /// Rotates `old` into `new` in one transaction: the new token takes the old one's
+    /// place in the count, the old one's items say what replaced it and until when it
+    /// works, and both histories record the rotation by `by`. [`Written::Refused`] when
+    /// `old` changed since it was read (revoked, rotated or retired meanwhile).
+    pub async fn rotate_token(
+        &self,
+        old: &TokenRecord,
+        new: &TokenRecord,
+        replacement: &Replacement,
+        by: &str,
+        overlap_minutes: i64,
+    ) -> Result<Written, Error> {
+        let pk = keys::account(&old.account);
+        let replaced = |update: aws_sdk_dynamodb::types::builders::UpdateBuilder| {
+            update
+                .expression_attribute_values(":by", s(new.id.as_str()))
+                .expression_attribute_values(":hint", s(&new.hint))
+                .expression_attribute_values(":at", time(replacement.at))
+                .expression_attribute_values(":until", time(replacement.works_until))
+        };
+        const SET: &str =
+            "SET replaced_by = :by, replaced_hint = :hint, replaced_at = :at, works_until = :until";
+        // A live token counts; its place passes to the new one.
+        let meta = replaced(Update::builder())
+            .table_name(&self.table)
+            .key(keys::PK, s(&pk))
+            .key(keys::SK, s(keys::token(&old.id)))
+            .update_expression(format!("{SET}, counted = :false"))
+            .condition_expression(
+                "attribute_exists(PK) AND revoked = :false AND counted = :true AND attribute_not_exists(replaced_by) AND attribute_not_exists(deleted)",
+            )
+            .expression_attribute_values(":true", flag(true))
+            .expression_attribute_values(":false", flag(false))
+            .build()
+            .map_err(internal)?;
+        let lookup = replaced(Update::builder())
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::token_hash(&old.hash)))
+            .key(keys::SK, s(keys::TOKEN_HASH_SK))
+            .update_expression(SET)
+            .build()
+            .map_err(internal)?;
+        let rotated = |token_id: &TokenId, replaced_by, replaces| TokenEvent {
+            token_id: token_id.clone(),
+            at: replacement.at,
+            kind: EventKind::Rotated {
+                by: by.to_owned(),
+                overlap_minutes,
+                replaced_by,
+                replaces,
+            },
+        };
+        let mut items = vec![
+            Write::update(Condition::Rotatable, meta),
+            Write::update(Condition::Always, lookup),
+            self.event_op(&old.account, &rotated(&old.id, Some(new.id.clone()), None))?,
+            self.event_op(&old.account, &rotated(&new.id, None, Some(old.id.clone())))?,
+        ];
+        if let Some(at) = old.expires_at {
+            items.push(self.delete_op(&pk, &keys::expiry(at, &old.id))?);
+        }
+        items.extend(self.new_token_writes(new, Some(old))?);
         match self.transact(items).await? {
             None => Ok(Written::Yes),
-            Some(Condition::UnderLimit) => Ok(Written::Refused),
-            // A 238-bit token or a ULID colliding is not going to happen; if it does, say so.
+            Some(Condition::Rotatable) => Ok(Written::Refused),
             Some(_) => Err(internal(Collision)),
+        }
+    }
+
+    /// Brings a replaced token's end forward to `until`, unless it ends sooner: its
+    /// replacement was used. A token deleted meanwhile is left alone.
+    pub async fn end_overlap(
+        &self,
+        account: &AccountId,
+        (id, hash): &(TokenId, TokenHash),
+        until: Timestamp,
+    ) -> Result<(), Error> {
+        let update = |pk: String, sk: String, condition: &str| {
+            Update::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(pk))
+                .key(keys::SK, s(sk))
+                .update_expression("SET works_until = :until")
+                .condition_expression(condition)
+                .expression_attribute_values(":until", time(until))
+                .build()
+                .map_err(internal)
+        };
+        let sooner = "attribute_exists(PK) AND works_until > :until";
+        let items = vec![
+            Write::update(
+                Condition::EndsLater,
+                update(keys::token_hash(hash), keys::TOKEN_HASH_SK.into(), sooner)?,
+            ),
+            Write::update(
+                Condition::EndsLater,
+                update(keys::account(account), keys::token(id), sooner)?,
+            ),
+        ];
+        // Ending sooner already is the only way it fails, and then there is nothing to do.
+        self.transact(items).await.map(|_| ())
+    }
+
+    /// Records that the replaced token of `grant` was used after its overlap, from
+    /// `from`, in its history and its replacement's — at most once per token since
+    /// `stale_before`, so that a client stuck on it does not fill either history.
+    pub async fn record_reuse(
+        &self,
+        grant: &Grant,
+        from: Option<&str>,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> Result<(), Error> {
+        let Some(replacement) = &grant.replacement else {
+            return Ok(());
+        };
+        let seen = Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::token_hash(&grant.hash)))
+            .key(keys::SK, s(keys::TOKEN_HASH_SK))
+            .update_expression("SET reuse_recorded_at = :now")
+            .condition_expression("attribute_exists(PK) AND (attribute_not_exists(reuse_recorded_at) OR reuse_recorded_at < :stale)")
+            .expression_attribute_values(":now", time(now))
+            .expression_attribute_values(":stale", time(stale_before))
+            .build()
+            .map_err(internal)?;
+        let reused = |token_id: &TokenId, replaced_by, replaces| TokenEvent {
+            token_id: token_id.clone(),
+            at: now,
+            kind: EventKind::ReusedAfterRotation {
+                from: from.map(str::to_owned),
+                replaced_by,
+                replaces,
+            },
+        };
+        let old = &grant.token_id;
+        let items = vec![
+            Write::update(Condition::UseStale, seen),
+            self.event_op(
+                &grant.account,
+                &reused(old, Some(replacement.by.clone()), None),
+            )?,
+            self.event_op(
+                &grant.account,
+                &reused(&replacement.by, None, Some(old.clone())),
+            )?,
+        ];
+        // Recorded lately already, or the token is gone: nothing to add.
+        self.transact(items).await.map(|_| ())
+    }
+
+    /// Deletes an inactive token's row from the list, for `by`: its metadata stays,
+    /// marked, for its history; its lookup item goes, so that nothing — not a looser
+    /// policy either — can make it work again; a place it still held is freed.
+    /// [`Written::Refused`] when it changed since it was read.
+    pub async fn hide_token(
+        &self,
+        record: &TokenRecord,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<Written, Error> {
+        let pk = keys::account(&record.account);
+        let counted = if record.counted {
+            " AND counted = :true"
+        } else {
+            " AND counted = :false"
+        };
+        let meta = Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(&pk))
+            .key(keys::SK, s(keys::token(&record.id)))
+            .update_expression("SET deleted = :true, counted = :false")
+            .condition_expression(format!(
+                "attribute_exists(PK) AND attribute_not_exists(deleted){counted}"
+            ))
+            .expression_attribute_values(":true", flag(true))
+            .expression_attribute_values(":false", flag(false))
+            .build()
+            .map_err(internal)?;
+        let deleted = TokenEvent {
+            token_id: record.id.clone(),
+            at: now,
+            kind: EventKind::Deleted { by: by.to_owned() },
+        };
+        let mut items = vec![
+            Write::update(Condition::AsRead, meta),
+            self.delete_op(&keys::token_hash(&record.hash), keys::TOKEN_HASH_SK)?,
+            self.event_op(&record.account, &deleted)?,
+        ];
+        if record.counted {
+            items.push(Write::update(Condition::Always, self.uncount(&pk)?));
+            if let Some(at) = record.expires_at {
+                items.push(self.delete_op(&pk, &keys::expiry(at, &record.id))?);
+            }
+        }
+        match self.transact(items).await? {
+            None => Ok(Written::Yes),
+            Some(Condition::AsRead) => Ok(Written::Refused),
+            Some(other) => Err(collided(other)),
         }
     }
 
@@ -141,28 +362,41 @@ impl Store {
     pub async fn touch_token(
         &self,
         grant: &Grant,
+        from: Option<&str>,
         now: Timestamp,
         stale_before: Timestamp,
     ) -> Result<(), Error> {
-        let lookup = Update::builder()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::token_hash(&grant.hash)))
-            .key(keys::SK, s(keys::TOKEN_HASH_SK))
-            .update_expression("SET last_used_at = :now")
-            .condition_expression("attribute_exists(PK) AND (attribute_not_exists(last_used_at) OR last_used_at < :stale)")
-            .expression_attribute_values(":now", time(now))
-            .expression_attribute_values(":stale", time(stale_before))
-            .build()
-            .map_err(internal)?;
-        let meta = Update::builder()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::account(&grant.account)))
-            .key(keys::SK, s(keys::token(&grant.token_id)))
-            .update_expression("SET last_used_at = :now")
-            .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":now", time(now))
-            .build()
-            .map_err(internal)?;
+        // An unknown address is recorded as none: not as the previous use's.
+        let set = match from {
+            Some(_) => "SET last_used_at = :now, last_used_ip = :ip",
+            None => "SET last_used_at = :now REMOVE last_used_ip",
+        };
+        let update = |pk: String, sk: String, condition: &str, stale: Option<Timestamp>| {
+            let mut values = Item::from([(":now".into(), time(now))]);
+            put_opt(&mut values, ":stale", stale.map(time));
+            put_opt(&mut values, ":ip", from.map(s));
+            Update::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(pk))
+                .key(keys::SK, s(sk))
+                .update_expression(set)
+                .condition_expression(condition)
+                .set_expression_attribute_values(Some(values))
+                .build()
+                .map_err(internal)
+        };
+        let lookup = update(
+            keys::token_hash(&grant.hash),
+            keys::TOKEN_HASH_SK.into(),
+            "attribute_exists(PK) AND (attribute_not_exists(last_used_at) OR last_used_at < :stale)",
+            Some(stale_before),
+        )?;
+        let meta = update(
+            keys::account(&grant.account),
+            keys::token(&grant.token_id),
+            "attribute_exists(PK)",
+            None,
+        )?;
         let items = vec![
             Write::update(Condition::UseStale, lookup),
             Write::update(Condition::Exists, meta),
@@ -171,21 +405,31 @@ impl Store {
         self.transact(items).await.map(|_| ())
     }
 
-    /// One page of the account's tokens, newest first; with `creator`, only the tokens
-    /// that user made (a member's view), read through their index items — one Query and
-    /// one BatchGetItem, never a colleague's item, and a cursor that names only theirs.
+    /// One page of the account's tokens that `keep` keeps, newest first; with `creator`,
+    /// only the tokens that user made (a member's view), read through their index items —
+    /// one Query and one BatchGetItem, never a colleague's item, and a cursor that names
+    /// only theirs. A page may hold fewer than `size` tokens when `keep` drops some.
     pub async fn list_tokens(
         &self,
         account: &AccountId,
         size: usize,
         after: Option<&Position>,
         creator: Option<&str>,
+        keep: &(dyn Fn(&TokenRecord) -> bool + Sync),
     ) -> Result<Slice<TokenRecord>, Error> {
         let pk = keys::account(account);
         let Some(creator) = creator else {
             let record = |item: &Item| record_from_item(account, item);
             return self
-                .page(&pk, keys::TOKEN_PREFIX, true, size, after, record, None)
+                .page(
+                    &pk,
+                    keys::TOKEN_PREFIX,
+                    true,
+                    size,
+                    after,
+                    record,
+                    Some(keep),
+                )
                 .await;
         };
         let prefix = keys::made_by_prefix(creator);
@@ -193,8 +437,10 @@ impl Store {
         let slice = self
             .page(&pk, &prefix, true, size, after, ids, None)
             .await?;
+        let mut items = self.tokens(account, &slice.items).await?;
+        items.retain(|record| keep(record));
         Ok(Slice {
-            items: self.tokens(account, &slice.items).await?,
+            items,
             next: slice.next,
         })
     }
@@ -467,7 +713,24 @@ fn grant_from_item(hash: &TokenHash, item: &Item) -> Result<Grant, Error> {
         revoked_reason: item.opt_parsed("revoked_reason", RevokedReason::parse),
         leak_url: item.opt_string("leak_url"),
         last_used_at: item.opt_time("last_used_at"),
+        replacement: replacement(item)?,
+        replaces: item
+            .opt_parsed("replaces_id", TokenId::parse)
+            .zip(item.opt_string("replaces_hash").map(TokenHash::from_stored)),
     })
+}
+
+/// What a rotation left on either of the old token's items.
+fn replacement(item: &Item) -> Result<Option<Replacement>, Error> {
+    let Some(by) = item.opt_parsed("replaced_by", TokenId::parse) else {
+        return Ok(None);
+    };
+    Ok(Some(Replacement {
+        by,
+        hint: item.string("replaced_hint")?,
+        at: item.time("replaced_at")?,
+        works_until: item.time("works_until")?,
+    }))
 }
 
 /// The maker's role; tokens made before roles were kept count as members' (the member
@@ -489,6 +752,7 @@ fn record_from_item(account: &AccountId, item: &Item) -> Result<TokenRecord, Err
         created_at: item.time("created_at")?,
         expires_at: item.opt_time("expires_at"),
         last_used_at: item.opt_time("last_used_at"),
+        last_used_ip: item.opt_string("last_used_ip"),
         revoked_at: item.opt_time("revoked_at"),
         revocation: item
             .opt_parsed("revoked_reason", RevokedReason::parse)
@@ -501,5 +765,10 @@ fn record_from_item(account: &AccountId, item: &Item) -> Result<TokenRecord, Err
         hash: TokenHash::from_stored(item.string("token_hash")?),
         counted: item.flag("counted"),
         allowed_ips: allowed_ips(item)?,
+        replacement: replacement(item)?,
+        replaces: item
+            .opt_parsed("replaces_id", TokenId::parse)
+            .zip(item.opt_string("replaces_hint")),
+        deleted: item.flag("deleted"),
     })
 }

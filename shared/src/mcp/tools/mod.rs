@@ -29,7 +29,6 @@ use crate::error::Error;
 use crate::model::admission::Caller;
 use crate::model::hashing::Pepper;
 use crate::model::scope::Scope;
-use crate::model::time::Timestamp;
 
 const INSTRUCTIONS: &str = "Tools for a Knotie AI Pro agency account: its customers (the agency's clients), \
 the AI voice agents that answer their calls, the credits calls consume (a pool the agency buys, allocated to \
@@ -165,7 +164,7 @@ impl ServerHandler for Tools {
                 Err(_) => "error",
             },
         );
-        Ok(with_expiry_notice(response?, caller.expires_at, caller.at))
+        Ok(with_expiry_notice(response?, &caller))
     }
 }
 
@@ -190,14 +189,15 @@ const EXPIRY_NOTICE: time::Duration = time::Duration::days(7);
 const EXPIRES_KEY: &str = "ai.knotie/token_expires_at";
 
 /// A result of a token that expires within [`EXPIRY_NOTICE`] ends with a line the model
-/// will pass on, and says when in `_meta`, so that nobody learns of it from a 401.
-fn with_expiry_notice(
-    response: CallToolResponse,
-    expires_at: Option<Timestamp>,
-    now: Timestamp,
-) -> CallToolResponse {
+/// will pass on, and says when in `_meta`, so that nobody learns of it from a 401: what
+/// to do — rotate it, or, replaced already, switch to the new one.
+fn with_expiry_notice(response: CallToolResponse, caller: &Caller) -> CallToolResponse {
+    let now = caller.at;
     let soon = now.checked_add(EXPIRY_NOTICE);
-    let Some(at) = expires_at.filter(|at| soon.is_some_and(|soon| *at <= soon)) else {
+    let Some(at) = caller
+        .expires_at
+        .filter(|at| soon.is_some_and(|soon| *at <= soon))
+    else {
         return response;
     };
     let CallToolResponse::Complete(mut result) = response else {
@@ -209,8 +209,12 @@ fn with_expiry_notice(
         1 => "in 1 day".to_owned(),
         n => format!("in {n} days"),
     };
+    let todo = match &caller.replaced_by {
+        Some(hint) => format!("It was replaced by {hint}: put the new token in this assistant's configuration before then."),
+        None => "Rotate it in Settings → MCP Tokens (the old token keeps working for the overlap you choose) and put the new one in this assistant's configuration before then.".to_owned(),
+    };
     result.content.push(ContentBlock::text(format!(
-        "Note for the user: this Knotie MCP token expires {when} ({at}). Generate a new one in Settings → MCP Tokens and replace it in this assistant's configuration before then."
+        "Note for the user: this Knotie MCP token expires {when} ({at}). {todo}"
     )));
     result
         .meta
