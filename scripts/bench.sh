@@ -31,6 +31,8 @@ MOTO_PORT="$(free_port)"; start_moto "$MOTO_PORT"
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$DYNAMODB_PORT" TABLE_NAME="knotie-bench"
 export SECRETS_ENDPOINT="http://127.0.0.1:$MOTO_PORT" MCP_BOOTSTRAP="$ROOT/target/$dir/mcp"
 export RUST_SERVER="$ROOT/target/$dir/knotie-bench-server" NODE_PEER="${PEER:-$ROOT/bench/peers/node/server.mjs}"
+# The other build's bootstrap, beside its server, for the cold starts.
+if [ -n "${PEER:-}" ] && [ -x "$(dirname "$PEER")/mcp" ]; then export PEER_BOOTSTRAP="$(dirname "$PEER")/mcp"; fi
 say "measuring (results in $OUT_DIR)"
 "$ROOT/target/$dir/knotie-bench"
 

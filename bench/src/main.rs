@@ -8,7 +8,8 @@
 //! Settings (environment): `DYNAMODB_ENDPOINT`, `SECRETS_ENDPOINT` (moto),
 //! `MCP_BOOTSTRAP` (the `mcp` function's binary), `RUST_SERVER` (the `knotie-bench-server`
 //! binary), `NODE_PEER` (its `server.mjs`, or
-//! another build's `knotie-bench-server`: two builds compared in one run), `COLD_STARTS` (15), `WARM_CALLS` (3000),
+//! another build's `knotie-bench-server`: two builds compared in one run, with
+//! `PEER_BOOTSTRAP` its `mcp` bootstrap for the cold starts), `COLD_STARTS` (15), `WARM_CALLS` (3000),
 //! `FLOOR_WARMUP` (10000), `OUT_DIR` (where results.json and RESULTS.md go).
 
 use std::time::Duration;
@@ -44,6 +45,12 @@ async fn main() -> Result<(), knotie_local::BoxError> {
         let (answered, init) = bench.cold_start_rust().await?;
         cold.rust.push(answered);
         cold.rust_init.push(init);
+        // Another build in the peer's place: its bootstrap, cold, the same way.
+        if let Ok(peer) = std::env::var("PEER_BOOTSTRAP") {
+            let (answered, _) = bench.cold_start_bootstrap(peer.as_ref()).await?;
+            cold.node.push(answered);
+            continue;
+        }
         cold.node
             .push(bench.cold_start_node(PepperFrom::SecretsManager).await?);
         cold.node_pepper_in_env

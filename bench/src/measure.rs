@@ -302,8 +302,15 @@ impl Bench {
     /// tools/call already waiting: from exec to its answer, and to its first poll for an
     /// event (its init). Its pepper comes from Secrets Manager (moto), as deployed.
     pub async fn cold_start_rust(&self) -> Result<(Duration, Duration), BoxError> {
-        let cold =
-            Function::cold_start(&self.bootstrap, &self.bootstrap_env(), &self.event).await?;
+        self.cold_start_bootstrap(&self.bootstrap).await
+    }
+
+    /// Another build's `mcp` bootstrap, cold, as [`Bench::cold_start_rust`] times this one.
+    pub async fn cold_start_bootstrap(
+        &self,
+        bootstrap: &std::path::Path,
+    ) -> Result<(Duration, Duration), BoxError> {
+        let cold = Function::cold_start(bootstrap, &self.bootstrap_env(), &self.event).await?;
         let answer = match &cold.outcome {
             Outcome::Response(response) => response,
             other => return Err(format!("the bootstrap failed: {other:?}").into()),

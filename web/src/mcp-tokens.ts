@@ -20,11 +20,17 @@ interface Listed {
   created_at: string;
   expires_at: string | null;
   last_used_at: string | null;
-  status: "active" | "revoked" | "expired";
-  revoked_reason?: "user" | "leaked" | "reported_by_holder" | "offboarded" | null;
+  /** Where its last recorded use came from. */
+  last_used_ip?: string | null;
+  status: "active" | "revoked" | "expired" | "replaced";
+  revoked_reason?: "user" | "leaked" | "reported_by_holder" | "offboarded" | "unused" | null;
   leak_url?: string | null;
   /** Where it may be used from; null: anywhere. */
   allowed_ips?: string[] | null;
+  /** A rotation replaced it: by which token, and until when it still works. */
+  replaced_by?: { id: string; hint: string; at: string; works_until: string } | null;
+  /** It was made by rotating this token. */
+  replaces?: { id: string; hint: string } | null;
 }
 
 /** Who is looking: members see and govern only their own tokens. */
@@ -40,19 +46,25 @@ interface Policy {
   /** What members' tokens may do, within allowed_scopes. */
   member_scopes: string[];
   members_may_create: boolean;
+  /** Tokens unused this many days are retired; null: never. */
+  revoke_unused_after_days: number | null;
 }
 
 /** An entry of a token's history (GET /mcp-tokens/{id}/events). */
 interface TokenEvent {
-  type: "created" | "revoked" | "changed";
+  type: "created" | "revoked" | "changed" | "rotated" | "reused_after_rotation" | "deleted";
   at: string;
   by?: string;
   scopes?: string[];
-  reason?: "user" | "leaked" | "reported_by_holder" | "offboarded";
+  reason?: "user" | "leaked" | "reported_by_holder" | "offboarded" | "unused";
   url?: string;
   source?: string;
   tool?: string;
   target?: string;
+  overlap_minutes?: number;
+  replaced_by?: string;
+  replaces?: string;
+  from?: string;
 }
 
 interface Created {
@@ -61,6 +73,8 @@ interface Created {
   token: string;
   client_configs: Record<string, unknown>;
   warning?: string;
+  /** A rotation's: the token it replaced, and until when that one works. */
+  replaces?: { id: string; works_until: string };
 }
 
 const SCOPES: [scope: string, label: string][] = [
@@ -75,8 +89,18 @@ const SCOPES: [scope: string, label: string][] = [
 const READ_SCOPES = SCOPES.map(([scope]) => scope).filter((s) => s.endsWith(":read"));
 /** An account that never set a policy: every scope, any lifetime, anyone may create. */
 const ALL_SCOPES = SCOPES.map(([scope]) => scope);
-const OPEN_POLICY: Policy = { max_lifetime_days: null, allowed_scopes: ALL_SCOPES, member_scopes: ALL_SCOPES, members_may_create: true };
+const OPEN_POLICY: Policy = { max_lifetime_days: null, allowed_scopes: ALL_SCOPES, member_scopes: ALL_SCOPES, members_may_create: true, revoke_unused_after_days: null };
 const EXPIRY_DAYS = [30, 90, 365];
+/** How long a rotated token keeps working, as the Rotate dialog offers it. */
+const OVERLAPS: [minutes: number, label: string][] = [
+  [0, "Now"],
+  [60, "In 1 hour"],
+  [1440, "In 1 day"],
+  [10080, "In 7 days"],
+];
+/** An active token unused this long is marked in the list. */
+const UNUSED_MARK_DAYS = 30;
+const DAY_MS = 86_400_000;
 const PAGE_SIZE = 20;
 const CLIENTS: [key: string, label: string][] = [
   ["cursor", "Cursor"],
@@ -111,6 +135,11 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
 
 const formatDate = (iso: string | null) =>
   iso ? new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" }) : "never";
+const formatTime = (iso: string) =>
+  new Date(iso).toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+
+/** Whole days since an instant. */
+const daysSince = (iso: string) => Math.floor((Date.now() - Date.parse(iso)) / DAY_MS);
 
 function access(scopes: string[]): string {
   if (scopes.length === SCOPES.length) return "Full access";
@@ -141,6 +170,8 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
   let nextCursor: string | null = null;
   let viewer: Viewer | null = null;
   let policy: Policy | null = null;
+  // The list shows active tokens; the toggle adds the revoked, expired and replaced ones.
+  let showInactive = false;
   const managesAccount = () => viewer?.role === "owner" || viewer?.role === "admin";
 
   root.replaceChildren();
@@ -152,6 +183,7 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
   const live = el("p", { class: "kmt-visually-hidden", "aria-live": "polite" });
   const list = el("div", { class: "kmt-list" });
   const more = el("button", { type: "button", class: "kmt-button", hidden: "" }, "Show more");
+  const inactiveToggle = el("button", { type: "button", class: "kmt-button kmt-quiet", "aria-pressed": "false", hidden: "" });
   root.append(
     el(
       "section",
@@ -174,7 +206,7 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
       banner,
       live,
       list,
-      more,
+      el("div", { class: "kmt-list-actions" }, more, inactiveToggle),
       policySlot,
     ),
   );
@@ -239,18 +271,32 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
 
   function row(token: Listed): HTMLTableRowElement {
     const status = el("span", { class: `kmt-status kmt-status-${token.status}` }, token.status);
-    const why = revokedWhy(token);
+    // Why it was revoked reads as a warning; what a rotation left and disuse, as notes.
+    const notes = [
+      [revokedWhy(token), "kmt-why"],
+      [rotation(token), "kmt-note"],
+      [disuse(token), "kmt-note"],
+    ].filter((n): n is [string, string] => n[0] !== null);
     const actions = el("td", { "data-label": "" });
     const history = el("button", { type: "button", class: "kmt-button kmt-quiet", "aria-label": `History of ${token.name}` }, "History");
     history.addEventListener("click", () => openHistory(token, history));
     actions.append(history);
     if (token.status === "active") {
+      if (!token.replaced_by) {
+        const rotate = el("button", { type: "button", class: "kmt-button kmt-quiet", "aria-label": `Rotate ${token.name}` }, "Rotate");
+        rotate.addEventListener("click", () => openRotate(token, rotate));
+        actions.append(rotate);
+      }
       const revoke = el("button", { type: "button", class: "kmt-button kmt-danger-quiet", "aria-label": `Revoke ${token.name}` }, "Revoke");
-      revoke.addEventListener("click", () => confirmRevoke(token, tr, status, revoke));
+      const revoked = () => actions.replaceChildren(history, deleteButton(token, () => tr));
+      revoke.addEventListener("click", () => confirmRevoke(token, tr, status, revoked, revoke));
       actions.append(revoke);
+    } else {
+      actions.append(deleteButton(token, () => tr));
     }
     const cell = (label: string, content: Node | string) => el("td", { "data-label": label }, content);
     const ips = token.allowed_ips?.length ? [el("span", { class: "kmt-ips" }, `Only from ${token.allowed_ips.map(address).join(", ")}`)] : [];
+    const lastUsed = token.last_used_at && token.last_used_ip ? `${formatDate(token.last_used_at)} from ${token.last_used_ip}` : formatDate(token.last_used_at);
     const tr = el(
       "tr",
       { "data-token-id": token.id },
@@ -259,12 +305,50 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
       cell("Access", access(token.scopes)),
       ...(managesAccount() ? [cell("Created by", createdBy(token.created_by))] : []),
       cell("Created", formatDate(token.created_at)),
-      cell("Last used", formatDate(token.last_used_at)),
+      cell("Last used", lastUsed),
       cell("Expires", formatDate(token.expires_at)),
-      cell("Status", why ? el("span", {}, status, el("span", { class: "kmt-why" }, why)) : status),
+      cell("Status", notes.length ? el("span", {}, status, ...notes.map(([text, kind]) => el("span", { class: kind }, text))) : status),
       actions,
     );
     return tr;
+  }
+
+  /** What a rotation left on a token: replaced (working until when), or replacing one. */
+  function rotation(token: Listed): string | null {
+    if (token.replaced_by && token.status === "active") return `Replaced by ${token.replaced_by.hint}, works until ${formatTime(token.replaced_by.works_until)}`;
+    if (token.replaced_by) return `Replaced by ${token.replaced_by.hint} on ${formatDate(token.replaced_by.at)}`;
+    if (token.replaces) return `Replaces ${token.replaces.hint}`;
+    return null;
+  }
+
+  /** An active token nobody has used for a while: the page's advice is to retire it. */
+  function disuse(token: Listed): string | null {
+    if (token.status !== "active") return null;
+    const days = daysSince(token.last_used_at ?? token.created_at);
+    if (days < UNUSED_MARK_DAYS) return null;
+    return token.last_used_at ? `Not used for ${days} days` : `Never used in ${days} days`;
+  }
+
+  /** Delete for a row that no longer works: it leaves the list, its history stays. */
+  function deleteButton(token: Listed, tr: () => HTMLTableRowElement): HTMLButtonElement {
+    const button = el("button", { type: "button", class: "kmt-button kmt-danger-quiet", "aria-label": `Delete ${token.name}` }, "Delete");
+    button.addEventListener("click", () =>
+      confirmAction(button, {
+        title: `Delete “${token.name}” from the list?`,
+        body: "It no longer works. Deleting it only removes it from this list; nothing else changes.",
+        action: "Delete",
+        run: async () => {
+          await api("DELETE", `/mcp-tokens/${encodeURIComponent(token.id)}`);
+          const row = tr();
+          const next = (row.nextElementSibling ?? row.previousElementSibling)?.querySelector<HTMLElement>("th");
+          row.remove();
+          announce(`Token ${token.name} deleted from the list.`);
+          (next ?? inactiveToggle).focus();
+          await countInactive();
+        },
+      }),
+    );
+    return button;
   }
 
   /** Who made a token, and — for owners and admins — the offboarding of that user. */
@@ -275,39 +359,17 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
   }
 
   function confirmOffboard(user: string, trigger: HTMLButtonElement) {
-    const d = dialog("kmt-offboard-title");
-    const confirm = el("button", { type: "button", class: "kmt-button kmt-danger" }, "Revoke all their tokens");
-    const cancel = el("button", { type: "button", class: "kmt-button" }, "Cancel");
-    const error = el("p", { class: "kmt-form-error", role: "alert", hidden: "" });
-    cancel.addEventListener("click", () => d.close());
-    confirm.addEventListener("click", async () => {
-      confirm.disabled = true;
-      try {
+    confirmAction(trigger, {
+      title: `Revoke every token ${user} made?`,
+      body: "For someone who left: each of their tokens stops working on its very next request, and its history says why. This can't be undone.",
+      action: "Revoke all their tokens",
+      run: async () => {
         const { revoked } = await api<{ revoked: number }>("POST", "/mcp-tokens/revoke-user", { user });
-        d.close();
         announce(`${revoked} ${revoked === 1 ? "token" : "tokens"} of ${user} revoked.`);
         await load(true);
-      } catch (e) {
-        const message = explain(e);
-        if (message) {
-          error.textContent = sentence(message);
-          error.hidden = false;
-        } else {
-          d.close();
-        }
-      } finally {
-        confirm.disabled = false;
-      }
+        generate.focus();
+      },
     });
-    d.addEventListener("close", () => trigger.isConnected && trigger.focus());
-    d.append(
-      el("h2", { id: "kmt-offboard-title" }, `Revoke every token ${user} made?`),
-      el("p", {}, "For someone who left: each of their tokens stops working on its very next request, and its history says why. This can't be undone."),
-      error,
-      el("div", { class: "kmt-actions" }, cancel, confirm),
-    );
-    d.showModal();
-    cancel.focus();
   }
 
   /** Why a token was revoked, when someone other than a user of the account did it. */
@@ -317,6 +379,7 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
     }
     if (token.revoked_reason === "reported_by_holder") return "Revoked: reported as leaked by whoever held it";
     if (token.revoked_reason === "offboarded") return `Revoked: ${token.created_by} left the account`;
+    if (token.revoked_reason === "unused") return "Revoked: unused for longer than the account's token policy allows";
     return null;
   }
 
@@ -332,10 +395,28 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
         }
         if (event.reason === "reported_by_holder") return "Revoked: reported as leaked by whoever held it";
         if (event.reason === "offboarded") return `Revoked by ${event.by ?? "an admin"}: its maker left the account`;
+        if (event.reason === "unused") return "Revoked: unused for longer than the account's token policy allows";
         return `Revoked by ${event.by ?? "a user"}`;
+      case "rotated":
+        return event.replaced_by
+          ? `Rotated by ${event.by ?? "someone"}: replaced by a new token, ${overlap(event.overlap_minutes ?? 0)}`
+          : `Made by ${event.by ?? "someone"} rotating an earlier token`;
+      case "reused_after_rotation":
+        return event.replaced_by
+          ? `Used after it was replaced, from ${event.from ?? "an unknown address"}: refused`
+          : `The token it replaced was used after its end, from ${event.from ?? "an unknown address"}: refused`;
+      case "deleted":
+        return `Deleted from the list by ${event.by ?? "a user"}`;
       default:
         return `${event.tool ?? "A tool"} changed ${event.target ?? "something"}`;
     }
+  }
+
+  /** How long a rotated token kept working, in words. */
+  function overlap(minutes: number): string {
+    const label = OVERLAPS.find(([m]) => m === minutes)?.[1];
+    if (minutes === 0) return "the old one stopping at once";
+    return `the old one working ${label ? label.toLowerCase().replace(/^in /, "for ") : `for ${minutes} minutes`} more`;
   }
 
   function openHistory(token: Listed, trigger: HTMLButtonElement) {
@@ -397,6 +478,7 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
 
   function policyForm(current: Policy): HTMLFormElement {
     const days = el("input", { id: "kmt-policy-days", type: "text", inputmode: "numeric", autocomplete: "off", value: current.max_lifetime_days?.toString() ?? "", "aria-describedby": "kmt-policy-days-help" });
+    const unused = el("input", { id: "kmt-policy-unused", type: "text", inputmode: "numeric", autocomplete: "off", value: current.revoke_unused_after_days?.toString() ?? "", "aria-describedby": "kmt-policy-unused-help" });
     const members = el("input", { id: "kmt-policy-members", type: "checkbox" });
     members.checked = current.members_may_create;
     const error = el("p", { class: "kmt-form-error", role: "alert", hidden: "" });
@@ -419,6 +501,9 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
         el("div", { class: "kmt-scopes" }, ...scopeChoices("kmt-policy-member", OPEN_POLICY.member_scopes, (s) => current.member_scopes.includes(s), "member_scope")),
       ),
       el("label", { class: "kmt-choice", for: "kmt-policy-members" }, members, el("span", {}, "Members may create tokens")),
+      el("label", { for: "kmt-policy-unused" }, "Revoke tokens unused for (days)"),
+      unused,
+      el("p", { id: "kmt-policy-unused-help", class: "kmt-help" }, "30–365 days. A token nobody used that long is refused on its next call and revoked. Leave empty to keep unused tokens."),
       error,
       el("div", { class: "kmt-policy-actions" }, save, saved),
     );
@@ -428,11 +513,17 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
       saved.textContent = "";
       error.hidden = true;
       const raw = days.value.trim();
+      const idle = unused.value.trim();
       // Anything but digits would reach JSON as null, silently meaning "no maximum".
       if (raw && !/^\d+$/.test(raw)) {
         error.textContent = "Write the maximum lifetime as a whole number of days, or leave it empty for no maximum.";
         error.hidden = false;
         return days.focus();
+      }
+      if (idle && !/^\d+$/.test(idle)) {
+        error.textContent = "Write the days a token may go unused as a whole number, or leave it empty to keep unused tokens.";
+        error.hidden = false;
+        return unused.focus();
       }
       save.disabled = true;
       try {
@@ -442,6 +533,7 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
           // Within what the account allows: a member scope outside it would be refused.
           member_scopes: checkedScopes(form, "member_scope").filter((s) => checkedScopes(form).includes(s)),
           members_may_create: members.checked,
+          revoke_unused_after_days: idle ? Number(idle) : null,
         });
         govern();
         saved.textContent = "Policy saved.";
@@ -461,10 +553,12 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
   async function load(first: boolean) {
     try {
       const cursor = first ? "" : `&cursor=${encodeURIComponent(nextCursor ?? "")}`;
+      const status = showInactive ? "all" : "active";
       // The first page comes with the policy: what the generate dialog offers depends on it.
       const [page, current] = await Promise.all([
-        api<{ tokens: Listed[]; next_cursor: string | null; viewer: Viewer }>("GET", `/mcp-tokens?limit=${PAGE_SIZE}${cursor}`),
+        api<{ tokens: Listed[]; next_cursor: string | null; viewer: Viewer }>("GET", `/mcp-tokens?status=${status}&limit=${PAGE_SIZE}${cursor}`),
         first ? api<Policy>("GET", "/mcp-tokens/policy") : policy,
+        first ? countInactive() : undefined,
       ]);
       viewer = page.viewer;
       policy = current;
@@ -474,7 +568,7 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
           el(
             "div",
             { class: "kmt-empty" },
-            el("p", {}, el("strong", {}, "No tokens yet.")),
+            el("p", {}, el("strong", {}, showInactive ? "No tokens." : inactiveToggle.hidden ? "No tokens yet." : "No active tokens.")),
             el("p", {}, "A token lets an AI assistant such as Cursor or Claude Desktop work with your Knotie account. Generate one, paste it into the assistant's MCP settings, and revoke it here when you no longer need it."),
           ),
         );
@@ -489,6 +583,21 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
       if (message) showBanner("error", sentence(message));
     }
   }
+
+  /** How many rows the toggle would add: revoked, expired and replaced tokens. */
+  async function countInactive() {
+    const page = await api<{ tokens: Listed[]; next_cursor: string | null }>("GET", "/mcp-tokens?status=inactive&limit=100");
+    const count = `${page.tokens.length}${page.next_cursor ? "+" : ""}`;
+    inactiveToggle.textContent = showInactive ? `Hide revoked and expired (${count})` : `Show revoked and expired (${count})`;
+    inactiveToggle.hidden = page.tokens.length === 0 && !showInactive;
+  }
+
+  inactiveToggle.addEventListener("click", async () => {
+    showInactive = !showInactive;
+    inactiveToggle.setAttribute("aria-pressed", String(showInactive));
+    await load(true);
+    inactiveToggle.focus();
+  });
 
   more.addEventListener("click", () => load(false));
 
@@ -528,6 +637,26 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
     );
     const expiryHelp = max ? [el("p", { id: "kmt-expiry-help", class: "kmt-help" }, `Your account's token policy lets a token live at most ${max} days.`)] : [];
     if (max) expiry.setAttribute("aria-describedby", "kmt-expiry-help");
+    // Full access, read-only, or the scopes one by one (Custom shows them).
+    const readable = allowed.filter((scope) => READ_SCOPES.includes(scope));
+    const presets: [key: string, label: string, scopes: string[] | null][] = [
+      ["full", "Full access", allowed],
+      ["read", "Read-only", readable],
+      ["custom", "Custom", null],
+    ];
+    const scopes = el("div", { class: "kmt-scopes", id: "kmt-custom-scopes", hidden: "" }, ...scopeChoices("kmt-scope", allowed, () => true));
+    const presetChoices = presets
+      .filter(([key, , chosen]) => key !== "read" || (chosen?.length ?? 0) > 0)
+      .map(([key, label, chosen]) => {
+        const id = `kmt-access-${key}`;
+        const input = el("input", { type: "radio", name: "access", value: key, id });
+        input.checked = key === "full";
+        input.addEventListener("change", () => {
+          scopes.hidden = chosen !== null;
+          if (chosen) scopes.querySelectorAll<HTMLInputElement>("input").forEach((box) => (box.checked = chosen.includes(box.value)));
+        });
+        return el("label", { class: "kmt-choice", for: id }, input, el("span", {}, label));
+      });
     const ips = el("textarea", { id: "kmt-ips", name: "allowed_ips", rows: "2", autocomplete: "off", spellcheck: "false", placeholder: "203.0.113.0/24", "aria-describedby": "kmt-ips-help" });
     const formError = el("p", { class: "kmt-form-error", role: "alert", hidden: "" });
     const create = el("button", { type: "submit", class: "kmt-button kmt-primary" }, "Create");
@@ -541,7 +670,7 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
       name,
       el("p", { id: "kmt-name-help", class: "kmt-help" }, "Something to recognise it by: the assistant and the machine it runs on. 1–64 characters."),
       nameError,
-      el("fieldset", {}, el("legend", {}, "Access"), el("div", { class: "kmt-scopes" }, ...scopeChoices("kmt-scope", allowed, () => true))),
+      el("fieldset", {}, el("legend", {}, "Access"), el("div", { class: "kmt-presets" }, ...presetChoices), scopes),
       el("label", { for: "kmt-expiry" }, "Expires"),
       expiry,
       ...expiryHelp,
@@ -622,8 +751,9 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
     done.addEventListener("click", () => d.close());
     d.setAttribute("aria-labelledby", "kmt-created-title");
     d.replaceChildren(
-      el("h2", { id: "kmt-created-title" }, `Token “${created.name}” created`),
+      el("h2", { id: "kmt-created-title" }, created.replaces ? `Token “${created.name}” rotated` : `Token “${created.name}” created`),
       el("p", { id: "kmt-once", class: "kmt-once" }, "Copy this token now. It won't be shown again."),
+      ...(created.replaces ? [el("p", {}, `The old token works until ${formatTime(created.replaces.works_until)}, or 5 minutes after this one is first used.`)] : []),
       el("label", { for: "kmt-token" }, "Your token"),
       el("div", { class: "kmt-copy-row" }, tokenField, copyButton("token", () => created.token)),
       ...(created.warning ? [el("p", { class: "kmt-banner kmt-warning", role: "alert" }, "API access is not enabled for this account. This token will be refused until API access is enabled for your plan.")] : []),
@@ -635,47 +765,107 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
     if (created.warning) {
       showBanner("warning", "API access is not enabled for this account. You can create tokens, but assistants using them will be refused until API access is enabled for your plan.");
     }
-    announce(`Token ${created.name} created. Copy it now: it won't be shown again.`);
+    announce(`Token ${created.name} ${created.replaces ? "rotated" : "created"}. Copy it now: it won't be shown again.`);
     tokenField.focus();
     tokenField.select();
   }
 
-  function confirmRevoke(token: Listed, tr: HTMLTableRowElement, status: HTMLElement, trigger: HTMLButtonElement) {
-    const d = dialog("kmt-revoke-title");
-    const revoke = el("button", { type: "button", class: "kmt-button kmt-danger" }, "Confirm revoke");
+  /** A confirmation dialog for what can't be undone: `run` on confirm, its error shown. */
+  function confirmAction(trigger: HTMLButtonElement, what: { title: string; body: string; action: string; run: () => Promise<void> }) {
+    const d = dialog("kmt-confirm-title");
+    const confirm = el("button", { type: "button", class: "kmt-button kmt-danger" }, what.action);
     const cancel = el("button", { type: "button", class: "kmt-button" }, "Cancel");
     const error = el("p", { class: "kmt-form-error", role: "alert", hidden: "" });
+    let done = false;
     cancel.addEventListener("click", () => d.close());
-    revoke.addEventListener("click", async () => {
-      revoke.disabled = true;
+    confirm.addEventListener("click", async () => {
+      confirm.disabled = true;
       try {
-        await api("DELETE", `/mcp-tokens/${encodeURIComponent(token.id)}`);
-        status.className = "kmt-status kmt-status-revoked";
-        status.textContent = "revoked";
-        trigger.remove();
+        await what.run();
+        done = true;
         d.close();
-        announce(`Token ${token.name} revoked.`);
-        tr.querySelector("th")?.focus();
       } catch (e) {
         const message = explain(e);
         if (message) {
-          error.textContent = message;
+          error.textContent = sentence(message);
           error.hidden = false;
         } else {
           d.close();
         }
       } finally {
-        revoke.disabled = false;
+        confirm.disabled = false;
       }
     });
-    d.append(
-      el("h2", { id: "kmt-revoke-title" }, `Revoke “${token.name}”?`),
-      el("p", {}, "Assistants using this token stop working on their very next request. This can't be undone."),
-      error,
-      el("div", { class: "kmt-actions" }, cancel, revoke),
-    );
+    // After a change, `run` chose where focus goes; otherwise it returns to the trigger.
+    d.addEventListener("close", () => !done && trigger.isConnected && trigger.focus());
+    d.append(el("h2", { id: "kmt-confirm-title" }, what.title), el("p", {}, what.body), error, el("div", { class: "kmt-actions" }, cancel, confirm));
     d.showModal();
     cancel.focus();
+  }
+
+  function confirmRevoke(token: Listed, tr: HTMLTableRowElement, status: HTMLElement, revoked: () => void, trigger: HTMLButtonElement) {
+    confirmAction(trigger, {
+      title: `Revoke “${token.name}”?`,
+      body: "Assistants using this token stop working on their very next request. This can't be undone.",
+      action: "Confirm revoke",
+      run: async () => {
+        await api("DELETE", `/mcp-tokens/${encodeURIComponent(token.id)}`);
+        status.className = "kmt-status kmt-status-revoked";
+        status.textContent = "revoked";
+        revoked();
+        announce(`Token ${token.name} revoked.`);
+        tr.querySelector("th")?.focus();
+        await countInactive();
+      },
+    });
+  }
+
+  /** Rotate: a new token like this one, shown once; this one keeps working for the overlap chosen. */
+  function openRotate(token: Listed, trigger: HTMLButtonElement) {
+    const d = dialog("kmt-rotate-title");
+    const choices = OVERLAPS.map(([minutes, label]) => {
+      const id = `kmt-overlap-${minutes}`;
+      const input = el("input", { type: "radio", name: "overlap", value: String(minutes), id });
+      input.checked = minutes === 60;
+      return el("label", { class: "kmt-choice", for: id }, input, el("span", {}, label));
+    });
+    const error = el("p", { class: "kmt-form-error", role: "alert", hidden: "" });
+    const rotate = el("button", { type: "submit", class: "kmt-button kmt-primary" }, "Rotate");
+    const cancel = el("button", { type: "button", class: "kmt-button" }, "Cancel");
+    cancel.addEventListener("click", () => d.close());
+    const form = el(
+      "form",
+      { method: "dialog", novalidate: "" },
+      el("h2", { id: "kmt-rotate-title" }, `Rotate “${token.name}”`),
+      el("p", {}, "A new token with the same name, access and allowed addresses replaces this one. Put the new token in your assistants: the old one keeps working for the time you choose, and stops 5 minutes after the new one is first used."),
+      el("fieldset", {}, el("legend", {}, "The old token stops working"), el("div", { class: "kmt-scopes" }, ...choices)),
+      error,
+      el("div", { class: "kmt-actions" }, cancel, rotate),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const chosen = form.querySelector<HTMLInputElement>("input[name=overlap]:checked");
+      rotate.disabled = true;
+      try {
+        const created = await api<Created>("POST", `/mcp-tokens/${encodeURIComponent(token.id)}/rotate`, { overlap_minutes: Number(chosen?.value ?? 60) });
+        showCreated(d, created);
+        await load(true);
+      } catch (e) {
+        const message = explain(e);
+        if (message) {
+          error.textContent = sentence(message);
+          error.hidden = false;
+        } else {
+          d.close();
+        }
+      } finally {
+        rotate.disabled = false;
+      }
+    });
+    d.addEventListener("close", () => trigger.isConnected && trigger.focus());
+    d.append(form);
+    d.showModal();
+    choices[1].querySelector("input")?.focus();
   }
 
   generate.addEventListener("click", openCreate);

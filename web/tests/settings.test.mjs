@@ -111,8 +111,9 @@ async function setPolicy(account, policy) {
   assert.equal(status, 200, JSON.stringify(json));
 }
 
+/** Every token of the account the user sees, active or not. */
 async function listed(account, as = {}) {
-  const { status, json } = await callApi("GET", "/mcp-tokens?limit=100", { account, as });
+  const { status, json } = await callApi("GET", "/mcp-tokens?status=all&limit=100", { account, as });
   assert.equal(status, 200, JSON.stringify(json));
   return json.tokens;
 }
@@ -309,6 +310,8 @@ test("a token found in public says so in the list, and its history tells what ha
     const [label] = await reportLeak([token], url);
     assert.equal(label.label, "true_positive");
     await page.reload();
+    // Revoked: among the inactive rows, behind the toggle.
+    await page.getByRole("button", { name: /^Show revoked and expired/ }).click();
     const row = page.locator("tr", { hasText: name });
     await row.getByText(`Revoked automatically: found in public at ${url}`).waitFor();
     assert.equal(await callMcp(token), 401);
@@ -387,6 +390,11 @@ test("an admin sets the token policy through the form; the API keeps it and its 
   for (const label of ["Change customers", "Change agents", "Change credits"]) await allowed.getByLabel(label).uncheck();
   await members.getByLabel("Read credits").uncheck();
   await form.getByLabel("Members may create tokens").uncheck();
+  const unused = form.getByLabel("Revoke tokens unused for (days)");
+  await unused.fill("29");
+  await save.click();
+  await form.getByRole("alert").filter({ hasText: "from 30 to 365" }).waitFor();
+  await unused.fill("90");
   await save.click();
   await form.getByRole("status").filter({ hasText: "Policy saved." }).waitFor();
   assert.equal(await form.getByRole("alert").count(), 0, "the earlier error is gone");
@@ -400,6 +408,7 @@ test("an admin sets the token policy through the form; the API keeps it and its 
       // What was left checked for members, within what is allowed at all.
       member_scopes: ["agents:read", "analytics:read", "customers:read"],
       members_may_create: false,
+      revoke_unused_after_days: 90,
     },
   );
 
@@ -418,6 +427,7 @@ test("the generate dialog offers only the scopes and lifetimes the policy allows
   const page = await open(GOVERNED);
   await page.getByRole("button", { name: "Generate Token" }).click();
   const dialog = page.getByRole("dialog", { name: "Create MCP Token" });
+  await dialog.getByRole("radio", { name: "Custom" }).check();
   const offered = await dialog.getByRole("checkbox").evaluateAll((boxes) => boxes.map((b) => b.value));
   assert.deepEqual(offered, ["customers:read", "analytics:read"]);
   assert.deepEqual(await dialog.getByLabel("Expires").locator("option").allInnerTexts(), ["30 days", "60 days"], "no “Never”, nothing past 60 days");
@@ -451,6 +461,7 @@ test("a member's generate dialog offers only the member scopes, at 1280 and 390 
     const member = await open(GOVERNED, width, MEMBER);
     await member.getByRole("button", { name: "Generate Token" }).click();
     const dialog = member.getByRole("dialog", { name: "Create MCP Token" });
+    await dialog.getByRole("radio", { name: "Custom" }).check();
     const offered = await dialog.getByRole("checkbox").evaluateAll((boxes) => boxes.map((b) => b.value));
     assert.deepEqual(offered, ["customers:read", "analytics:read"], `${width} px`);
     await assertAccessible(member, `a member's generate dialog at ${width} px`);
@@ -471,6 +482,8 @@ test("an owner offboards a user from the Created by column: every token of their
   assert.equal((await callApi("POST", "/mcp-tokens", { account, body: { name: kept } })).status, 201);
   for (const width of [1280, 390]) {
     const page = await open(account, width, ADMIN);
+    // Offboarded at 1280 px already: their tokens are among the inactive rows.
+    if (width === 390) await page.getByRole("button", { name: "Show revoked and expired (2)" }).click();
     await page.getByRole("button", { name: "Revoke all tokens user_b made" }).first().waitFor();
     await assertAccessible(page, `the list with offboarding at ${width} px`);
     if (width === 390) continue;
@@ -481,6 +494,7 @@ test("an owner offboards a user from the Created by column: every token of their
     await page.screenshot({ path: `${OUTPUT}offboard-dialog-${width}.png` });
     await confirm.getByRole("button", { name: "Revoke all their tokens" }).click();
     await page.getByText("2 tokens of user_b revoked.").waitFor();
+    await page.getByRole("button", { name: "Show revoked and expired (2)" }).click();
     await page.getByText("Revoked: user_b left the account").first().waitFor();
   }
   const tokens = await listed(account);
@@ -597,4 +611,107 @@ test("every dialog and the page fit 1280 and 390 px wide viewports", async () =>
     await page.screenshot({ path: `${OUTPUT}roles-${width}.png`, fullPage: true });
     await page.context().close();
   }
+});
+
+test("rotate through its dialog: the new token once, both working for the overlap, both rows saying so", async () => {
+  // A seeded account: its tokens may call the MCP endpoint.
+  const account = "acct_demo";
+  const name = unique("Rotated");
+  const created = await callApi("POST", "/mcp-tokens", { account, body: { name, scopes: ["customers:read", "analytics:read"] } });
+  assert.equal(created.status, 201);
+  for (const width of [1280, 390]) {
+    const page = await open(account, width);
+    const current = page.locator("tr", { hasText: "Replaces" }).or(page.locator("tr", { hasText: name })).first();
+    await current.getByRole("button", { name: `Rotate ${name}` }).click();
+    const dialog = page.getByRole("dialog", { name: `Rotate “${name}”` });
+    assert.ok(await dialog.getByRole("radio", { name: "In 1 hour" }).isChecked(), "an hour unless chosen");
+    await assertAccessible(page, `the rotate dialog at ${width} px`);
+    await page.screenshot({ path: `${OUTPUT}rotate-dialog-${width}.png` });
+    await dialog.getByRole("radio", { name: "In 1 day" }).check();
+    await dialog.getByRole("button", { name: "Rotate" }).click();
+    const token = await page.getByLabel("Your token").inputValue();
+    await page.getByRole("heading", { name: `Token “${name}” rotated` }).waitFor();
+    await page.getByText(/The old token works until/).waitFor();
+    await page.getByRole("tab", { name: "Claude Desktop" }).click();
+    assert.match(await page.getByRole("tabpanel", { name: "Claude Desktop" }).innerText(), new RegExp(token));
+    await assertAccessible(page, `the rotated token at ${width} px`);
+    await page.getByRole("button", { name: "Done" }).click();
+    await page.locator("dialog").waitFor({ state: "detached" });
+    assert.ok(!(await page.content()).includes(token), "the token is gone from the DOM");
+
+    const rows = page.locator("tbody tr", { hasText: name });
+    await page.getByText(/^Replaced by kmcp_…\w{4}, works until/).first().waitFor();
+    await page.getByText(/^Replaces kmcp_…\w{4}$/).first().waitFor();
+    assert.equal(await rows.first().getByRole("button", { name: `Rotate ${name}` }).count(), 1, "the new one rotates again");
+    const replaced = page.locator("tr", { hasText: "Replaced by" }).first();
+    assert.equal(await replaced.getByRole("button", { name: `Rotate ${name}` }).count(), 0, "the replaced one does not");
+    assert.equal(await callMcp(token), 200, "the new token works");
+    await page.context().close();
+  }
+  // The list holds three of the name: the first, replaced; the second, replaced; the newest.
+  const tokens = (await listed(account)).filter((t) => t.name === name);
+  assert.equal(tokens.length, 3);
+  assert.deepEqual(tokens.map((t) => t.scopes.length), [2, 2, 2], "the same access");
+});
+
+test("the inactive rows hide behind a toggle with their count, and Delete removes one keeping nothing else", async () => {
+  const account = unique("acct_toggle");
+  const names = [unique("Gone"), unique("Kept")];
+  for (const name of names) assert.equal((await callApi("POST", "/mcp-tokens", { account, body: { name } })).status, 201);
+  const page = await open(account);
+  const gone = page.locator("tr", { hasText: names[0] });
+  await gone.getByRole("button", { name: `Revoke ${names[0]}` }).click();
+  await page.getByRole("dialog", { name: `Revoke “${names[0]}”?` }).getByRole("button", { name: "Confirm" }).click();
+  await gone.getByText("revoked").waitFor();
+  const toggle = page.getByRole("button", { name: "Show revoked and expired (1)" });
+  await toggle.waitFor();
+
+  await page.reload();
+  await page.locator(".kmt-table").waitFor();
+  assert.equal(await page.locator("tbody tr").count(), 1, "active tokens only");
+  await page.getByRole("button", { name: "Show revoked and expired (1)" }).click();
+  assert.equal(await page.getByRole("button", { name: "Hide revoked and expired (1)" }).getAttribute("aria-pressed"), "true");
+  await gone.waitFor();
+  assert.equal(await page.locator("tbody tr").count(), 2);
+  assert.equal(await gone.getByRole("button", { name: `Revoke ${names[0]}` }).count(), 0);
+  await assertAccessible(page, "the list with inactive rows");
+  await gone.getByRole("button", { name: `Delete ${names[0]}` }).click();
+  const confirm = page.getByRole("dialog", { name: `Delete “${names[0]}” from the list?` });
+  await assertAccessible(page, "the delete dialog");
+  await confirm.getByRole("button", { name: "Delete" }).click();
+  await gone.waitFor({ state: "detached" });
+  await page.getByRole("button", { name: "Hide revoked and expired (0)" }).waitFor();
+  const tokens = await listed(account);
+  assert.deepEqual(tokens.map((t) => t.name), [names[1]], "gone from the API's list too");
+  const history = await callApi("GET", `/mcp-tokens/${encodeURIComponent((await callApi("GET", "/mcp-tokens?status=all", { account })).json.tokens[0].id)}/events`, { account });
+  assert.equal(history.status, 200);
+});
+
+test("the create dialog offers Full access, Read-only and Custom, and only Custom shows the scopes", async () => {
+  const account = unique("acct_presets");
+  const page = await open(account);
+  const make = async (preset) => {
+    await page.getByRole("button", { name: "Generate Token" }).click();
+    const dialog = page.getByRole("dialog", { name: "Create MCP Token" });
+    const name = unique(preset);
+    await dialog.getByLabel("Name").fill(name);
+    await dialog.getByRole("radio", { name: preset }).check();
+    const boxes = await dialog.getByRole("checkbox").count();
+    if (preset === "Custom") {
+      assert.equal(boxes, ALL_SCOPES.length, "Custom shows every scope");
+      for (const label of ["Change customers", "Change agents", "Change credits", "Read credits"]) await dialog.getByLabel(label).uncheck();
+    } else {
+      assert.equal(boxes, 0, `${preset} hides the scopes`);
+    }
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await page.getByLabel("Your token").waitFor();
+    await page.getByRole("button", { name: "Done" }).click();
+    await page.locator("dialog").waitFor({ state: "detached" });
+    return (await listed(account)).find((t) => t.name === name).scopes.sort();
+  };
+  assert.deepEqual(await make("Full access"), [...ALL_SCOPES].sort());
+  assert.deepEqual(await make("Read-only"), ALL_SCOPES.filter((s) => s.endsWith(":read")).sort());
+  assert.deepEqual(await make("Custom"), ["agents:read", "analytics:read", "customers:read"]);
+  await page.getByRole("button", { name: "Generate Token" }).click();
+  await assertAccessible(page, "the create dialog's access choices");
 });
