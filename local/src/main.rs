@@ -75,9 +75,11 @@ Try the management API:
   curl -s -X POST {base}/mcp-tokens -H 'content-type: application/json' -d '{{"name": "Cursor Development"}}'
   # a read-only token that expires in 30 days
   curl -s -X POST {base}/mcp-tokens -d '{{"name": "Read only", "scopes": ["customers:read", "agents:read", "credits:read", "analytics:read"], "expires_in_days": 30}}'
-  # list tokens, newest first (add ?limit=5&cursor=... to page)
+  # list active tokens, newest first (?status=inactive|all, ?unused_for_days=90, ?limit=5&cursor=...)
   curl -s {base}/mcp-tokens
-  # revoke one (use an id from the list)
+  # rotate one: a new token; the old one works 60 more minutes, or 5 after the new one's first use
+  curl -s -X POST {base}/mcp-tokens/tok_.../rotate -d '{{"overlap_minutes": 60}}'
+  # revoke one (use an id from the list); DELETE it again to remove the revoked row
   curl -s -i -X DELETE {base}/mcp-tokens/tok_...
   # act as the account without API access
   curl -s -X POST {base}/mcp-tokens -H 'x-dev-account: acct_noapi' -d '{{"name": "Blocked"}}'
