@@ -487,10 +487,25 @@ async fn a_token_unused_for_the_policys_days_is_refused_on_its_next_call_and_rev
 }
 
 #[tokio::test]
-async fn the_lists_filters_are_checked() {
+async fn the_lists_filters_are_checked_and_fill_a_members_page_past_inactive_rows() {
     let app = common::app().await;
     let account = common::account(&app, true).await;
     let olga = owner(&app, &account);
+    // A member's page is read through their index: newer revoked tokens are skipped.
+    let mia = User {
+        sub: "mia",
+        role: Some("member"),
+        ..owner(&app, &account)
+    };
+    let (active, _) = made(&mia, json!({ "name": "Active" })).await;
+    for name in ["Revoked 1", "Revoked 2"] {
+        let (id, _) = made(&mia, json!({ "name": name })).await;
+        assert_eq!(mia.revoke(&id).await.0, StatusCode::NO_CONTENT);
+    }
+    let page = listed(&mia, &[("limit", "1")]).await;
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0]["id"], active.as_str());
+    assert_eq!(listed(&mia, &[("status", "inactive")]).await.len(), 2);
     for (params, code) in [
         (vec![("status", "revoked")], "invalid_status"),
         (vec![("status", "")], "invalid_status"),

@@ -432,17 +432,25 @@ impl Store {
                 )
                 .await;
         };
+        // Index pages of what is still wanted, until the page is full: at most a few.
         let prefix = keys::made_by_prefix(creator);
         let ids = |item: &Item| item.parsed("token_id", TokenId::parse);
-        let slice = self
-            .page(&pk, &prefix, true, size, after, ids, None)
-            .await?;
-        let mut items = self.tokens(account, &slice.items).await?;
-        items.retain(|record| keep(record));
-        Ok(Slice {
-            items,
-            next: slice.next,
-        })
+        let mut items = Vec::new();
+        let mut next = after.cloned();
+        for _ in 0..MEMBER_PAGE_ROUNDS {
+            let wanted = size.saturating_sub(items.len());
+            let slice = self
+                .page(&pk, &prefix, true, wanted, next.as_ref(), ids, None)
+                .await?;
+            let mut records = self.tokens(account, &slice.items).await?;
+            records.retain(|record| keep(record));
+            items.extend(records);
+            next = slice.next;
+            if items.len() >= size || next.is_none() {
+                break;
+            }
+        }
+        Ok(Slice { items, next })
     }
 
     /// Every token `user` made in the account, oldest first (an offboarding's list).
@@ -660,6 +668,10 @@ impl Store {
             .map_err(internal)
     }
 }
+
+/// Index pages a member's filtered listing reads to fill one page (each a Query and a
+/// BatchGetItem); then the page ends early, with a cursor.
+const MEMBER_PAGE_ROUNDS: usize = 3;
 
 /// Expired tokens one retire frees: enough for the generate that needed a place.
 const RETIRE_AT_ONCE: i32 = 5;
