@@ -697,22 +697,10 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
       if (expiry.value) body.expires_in_days = Number(expiry.value);
       const allowedIps = ips.value.split(/[\s,]+/).filter(Boolean);
       if (allowedIps.length) body.allowed_ips = allowedIps;
-      create.disabled = true;
-      try {
-        const created = await api<Created>("POST", "/mcp-tokens", body);
-        showCreated(d, created);
+      await attempt(create, formError, d, async () => {
+        showCreated(d, await api<Created>("POST", "/mcp-tokens", body));
         await load(true);
-      } catch (error) {
-        const message = explain(error);
-        if (message) {
-          formError.textContent = sentence(message);
-          formError.hidden = false;
-        } else {
-          d.close();
-        }
-      } finally {
-        create.disabled = false;
-      }
+      });
     });
     d.append(form);
     d.showModal();
@@ -770,6 +758,27 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
     tokenField.select();
   }
 
+  /**
+   * A dialog's action, its button disabled meanwhile: an error a person can act on is shown
+   * in `error`; any other closes the dialog (`explain` put it in the page's banner).
+   */
+  async function attempt(button: HTMLButtonElement, error: HTMLElement, d: HTMLDialogElement, work: () => Promise<void>) {
+    button.disabled = true;
+    try {
+      await work();
+    } catch (e) {
+      const message = explain(e);
+      if (message) {
+        error.textContent = sentence(message);
+        error.hidden = false;
+      } else {
+        d.close();
+      }
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   /** A confirmation dialog for what can't be undone: `run` on confirm, its error shown. */
   function confirmAction(trigger: HTMLButtonElement, what: { title: string; body: string; action: string; run: () => Promise<void> }) {
     const d = dialog("kmt-confirm-title");
@@ -779,22 +788,11 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
     let done = false;
     cancel.addEventListener("click", () => d.close());
     confirm.addEventListener("click", async () => {
-      confirm.disabled = true;
-      try {
+      await attempt(confirm, error, d, async () => {
         await what.run();
         done = true;
         d.close();
-      } catch (e) {
-        const message = explain(e);
-        if (message) {
-          error.textContent = sentence(message);
-          error.hidden = false;
-        } else {
-          d.close();
-        }
-      } finally {
-        confirm.disabled = false;
-      }
+      });
     });
     // After a change, `run` chose where focus goes; otherwise it returns to the trigger.
     d.addEventListener("close", () => !done && trigger.isConnected && trigger.focus());
@@ -845,22 +843,11 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const chosen = form.querySelector<HTMLInputElement>("input[name=overlap]:checked");
-      rotate.disabled = true;
-      try {
-        const created = await api<Created>("POST", `/mcp-tokens/${encodeURIComponent(token.id)}/rotate`, { overlap_minutes: Number(chosen?.value ?? 60) });
-        showCreated(d, created);
+      await attempt(rotate, error, d, async () => {
+        const path = `/mcp-tokens/${encodeURIComponent(token.id)}/rotate`;
+        showCreated(d, await api<Created>("POST", path, { overlap_minutes: Number(chosen?.value ?? 60) }));
         await load(true);
-      } catch (e) {
-        const message = explain(e);
-        if (message) {
-          error.textContent = sentence(message);
-          error.hidden = false;
-        } else {
-          d.close();
-        }
-      } finally {
-        rotate.disabled = false;
-      }
+      });
     });
     d.addEventListener("close", () => trigger.isConnected && trigger.focus());
     d.append(form);

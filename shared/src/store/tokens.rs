@@ -298,12 +298,7 @@ impl Store {
             self.delete_op(&keys::token_hash(&record.hash), keys::TOKEN_HASH_SK)?,
             self.event_op(&record.account, &deleted)?,
         ];
-        if record.counted {
-            items.push(Write::update(Condition::Always, self.uncount(&pk)?));
-            if let Some(at) = record.expires_at {
-                items.push(self.delete_op(&pk, &keys::expiry(at, &record.id))?);
-            }
-        }
+        items.extend(self.freeing(record)?);
         match self.transact(items).await? {
             None => Ok(Written::Yes),
             Some(Condition::AsRead) => Ok(Written::Refused),
@@ -577,12 +572,7 @@ impl Store {
             Write::update(Condition::Always, lookup),
             self.event_op(&record.account, &revoked)?,
         ];
-        if record.counted {
-            items.push(Write::update(Condition::Always, self.uncount(&pk)?));
-            if let Some(at) = record.expires_at {
-                items.push(self.delete_op(&pk, &keys::expiry(at, &record.id))?);
-            }
-        }
+        items.extend(self.freeing(record)?);
         match self.transact(items).await? {
             None => Ok(Written::Yes),
             Some(Condition::NotRevoked) => Ok(Written::Refused),
@@ -655,6 +645,19 @@ impl Store {
             Condition::Always,
             TransactWriteItem::builder().delete(delete).build(),
         ))
+    }
+
+    /// What frees a place the token still holds: the counter down, its expiry item gone.
+    fn freeing(&self, record: &TokenRecord) -> Result<Vec<Write>, Error> {
+        if !record.counted {
+            return Ok(Vec::new());
+        }
+        let pk = keys::account(&record.account);
+        let mut items = vec![Write::update(Condition::Always, self.uncount(&pk)?)];
+        if let Some(at) = record.expires_at {
+            items.push(self.delete_op(&pk, &keys::expiry(at, &record.id))?);
+        }
+        Ok(items)
     }
 
     fn uncount(&self, pk: &str) -> Result<Update, Error> {
