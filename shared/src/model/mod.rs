@@ -11,6 +11,8 @@
 //! - [`account`], [`roles`]: the account, and who acts for it;
 //! - [`policy`], [`allowlist`]: what an account allows its tokens, where a token may be used;
 //! - [`admission`]: whether a token may act — its standing, and an MCP call's admission;
+//! - [`oauth`]: MCP authorization's rules that need no storage (PKCE, redirect URIs, the
+//!   resource a token is for, requested scopes);
 //! - [`customers`], [`agents`], [`credits`], [`calls`]: the account's data.
 
 pub mod account;
@@ -23,6 +25,7 @@ pub mod customers;
 pub mod events;
 pub mod hashing;
 pub mod ids;
+pub mod oauth;
 pub mod page;
 pub mod policy;
 pub mod roles;
