@@ -92,16 +92,7 @@ fn event_item(account: &AccountId, id: &EventId, e: &TokenEvent) -> Item {
             put(&mut item, "type", Some("rotated"));
             put(&mut item, "by", Some(by));
             item.insert("overlap_minutes".into(), n(*overlap_minutes));
-            put(
-                &mut item,
-                "replaced_by",
-                replaced_by.as_ref().map(TokenId::as_str),
-            );
-            put(
-                &mut item,
-                "replaces",
-                replaces.as_ref().map(TokenId::as_str),
-            );
+            put_rotation(&mut item, replaced_by, replaces);
         }
         EventKind::ReusedAfterRotation {
             from,
@@ -110,16 +101,7 @@ fn event_item(account: &AccountId, id: &EventId, e: &TokenEvent) -> Item {
         } => {
             put(&mut item, "type", Some("reused_after_rotation"));
             put(&mut item, "from", from.as_deref());
-            put(
-                &mut item,
-                "replaced_by",
-                replaced_by.as_ref().map(TokenId::as_str),
-            );
-            put(
-                &mut item,
-                "replaces",
-                replaces.as_ref().map(TokenId::as_str),
-            );
+            put_rotation(&mut item, replaced_by, replaces);
         }
         EventKind::Deleted { by } => {
             put(&mut item, "type", Some("deleted"));
@@ -127,6 +109,14 @@ fn event_item(account: &AccountId, id: &EventId, e: &TokenEvent) -> Item {
         }
     }
     item
+}
+
+/// The other token of a rotation's events: the one that replaced this, or that this
+/// replaced.
+fn put_rotation(item: &mut Item, replaced_by: &Option<TokenId>, replaces: &Option<TokenId>) {
+    for (name, id) in [("replaced_by", replaced_by), ("replaces", replaces)] {
+        put_opt(item, name, id.as_ref().map(|id| s(id.as_str())));
+    }
 }
 
 fn event_from_item(item: &Item) -> Result<TokenEvent, Error> {
