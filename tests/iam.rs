@@ -227,6 +227,7 @@ async fn old_token(account: &AccountId, days_ago: i64, lives: i64) -> String {
         replacement: None,
         replaces: None,
         deleted: false,
+        app: None,
     };
     app.store
         .insert_token(&record, MAX_ACTIVE_TOKENS)

@@ -398,6 +398,7 @@ async fn revoke_sample_token(app: &knotie::App, account: &knotie::model::ids::Ac
         replacement: None,
         replaces: None,
         deleted: false,
+        app: None,
     };
     app.store.insert_token(&record, 50).await.unwrap();
     let identity = knotie::model::roles::Identity {

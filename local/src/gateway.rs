@@ -25,6 +25,9 @@ pub enum Route<'a> {
     Mcp,
     /// The public leak routes (no authorizer): GitHub's reports, holders' reports.
     Leaks,
+    /// MCP authorization's public routes (no authorizer): server metadata, registration,
+    /// tokens, revocation.
+    OAuth,
     /// A file of the Settings page (`web/dist`), with its content type.
     Page(&'static str, &'static str),
 }
@@ -38,6 +41,8 @@ pub enum Api {
     RevokeUser,
     Events,
     Policy,
+    /// The consent page's API (`GET`/`POST /oauth/consent`), served by the OAuth function.
+    Consent,
 }
 
 impl Route<'_> {
@@ -45,7 +50,27 @@ impl Route<'_> {
     pub fn matching<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
         let path = path.trim_end_matches('/');
         match (method, path) {
-            (_, "/mcp") => Some(Route::Mcp),
+            // The function URL serves its protected resource metadata beside /mcp.
+            (_, "/mcp")
+            | (
+                _,
+                "/.well-known/oauth-protected-resource"
+                | "/.well-known/oauth-protected-resource/mcp",
+            ) => Some(Route::Mcp),
+            (&Method::GET, "/.well-known/oauth-authorization-server")
+            | (&Method::POST, "/oauth/register" | "/oauth/token" | "/oauth/revoke") => {
+                Some(Route::OAuth)
+            }
+            (&Method::GET | &Method::POST, "/oauth/consent") => {
+                Some(Route::Api(Api::Consent, None))
+            }
+            // The web app's page that mounts the consent section.
+            (&Method::GET, "/oauth/authorize") => {
+                Some(Route::Page("consent.html", "text/html; charset=utf-8"))
+            }
+            (&Method::GET, "/consent.js") => {
+                Some(Route::Page("consent.js", "text/javascript; charset=utf-8"))
+            }
             (&Method::POST, "/secret-scanning/github" | "/credentials/revoke") => {
                 Some(Route::Leaks)
             }
@@ -92,6 +117,7 @@ impl Api {
             Api::RevokeUser => "POST /mcp-tokens/revoke-user",
             Api::Events => "GET /mcp-tokens/{id}/events",
             Api::Policy => "ANY /mcp-tokens/policy",
+            Api::Consent => "ANY /oauth/consent",
         }
     }
 }
@@ -223,8 +249,17 @@ mod tests {
         ));
         assert_eq!(Route::matching(&Method::GET, "/../Cargo.toml"), None);
         assert_eq!(
-            Route::matching(&Method::GET, "/.well-known/oauth-protected-resource"),
-            None
+            Route::matching(&Method::GET, "/.well-known/oauth-protected-resource/mcp"),
+            Some(Route::Mcp)
+        );
+        assert_eq!(
+            Route::matching(&Method::POST, "/oauth/token"),
+            Some(Route::OAuth)
+        );
+        assert_eq!(Route::matching(&Method::GET, "/oauth/token"), None);
+        assert_eq!(
+            Route::matching(&Method::POST, "/oauth/consent"),
+            api(Api::Consent, None)
         );
     }
 }

@@ -13,6 +13,7 @@ use knotie::config::Config;
 use knotie::leaks::Leaks;
 use knotie::mcp::Mcp;
 use knotie::model::hashing::Pepper;
+use knotie::oauth::OAuth;
 use knotie::secrets::PepperSource;
 use knotie::store::Store;
 use knotie::App;
@@ -44,6 +45,7 @@ pub struct Local {
     pub app: Arc<App>,
     pub mcp: Mcp,
     pub leaks: Leaks,
+    pub oauth: OAuth,
 }
 
 impl Local {
@@ -69,6 +71,7 @@ impl Local {
             dynamodb,
             mcp: Mcp::new(Arc::clone(&app)),
             leaks: Leaks::new(Arc::clone(&app)),
+            oauth: OAuth::new(Arc::clone(&app)),
             app,
         })
     }

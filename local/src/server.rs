@@ -96,6 +96,12 @@ async fn answer(
                 http::Request::from_parts(parts, lambda_http::Body::Binary(body.to_vec()));
             local.leaks.handle(request).await
         }
+        Route::OAuth => {
+            let mut request =
+                http::Request::from_parts(parts, lambda_http::Body::Binary(body.to_vec()));
+            request.extensions_mut().insert(from_address(peer));
+            local.oauth.handle(request).await
+        }
         Route::Page(file, content_type) => return Ok(page(&local, file, content_type)),
         Route::Api(api, id) => {
             let request = gateway::to_lambda_request(
@@ -120,6 +126,7 @@ async fn answer(
                 Api::List | Api::Events => knotie::api::reads(&local.app, request).await,
                 Api::Revoke | Api::RevokeUser => knotie::api::revokes(&local.app, request).await,
                 Api::Policy => knotie::api::policy(&local.app, request).await,
+                Api::Consent => local.oauth.handle(request).await,
             }
         }
     };

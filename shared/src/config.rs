@@ -46,6 +46,13 @@ pub struct Config {
     /// Whether requests write their CloudWatch EMF line: in Lambda
     /// (`AWS_LAMBDA_FUNCTION_NAME` is set), not on the local server.
     pub emit_metrics: bool,
+    /// MCP authorization's server (`OAUTH_ISSUER`: the management API's base URL). Set,
+    /// the MCP endpoint publishes its protected resource metadata and points clients
+    /// that come without a token there; unset, it has no OAuth at all.
+    pub oauth_issuer: Option<String>,
+    /// The consent page (`OAUTH_CONSENT_URL`): the web app's page that mounts the
+    /// consent section, where a signed-in user allows or denies an app.
+    pub oauth_consent_url: Option<String>,
 }
 
 /// The settings of a deployment that sets nothing but its table.
@@ -63,6 +70,8 @@ impl Default for Config {
             allowed_hosts: None,
             secret_scanning_keys_url: DEFAULT_SECRET_SCANNING_KEYS_URL.into(),
             emit_metrics: false,
+            oauth_issuer: None,
+            oauth_consent_url: None,
         }
     }
 }
@@ -83,6 +92,15 @@ impl Config {
                     .map(String::from)
                     .collect::<Vec<_>>()
             })
+        };
+        // What an OAuth client is sent to must not be readable or changeable on the way.
+        let url = |name: &str| -> Result<Option<String>, BoxError> {
+            match var(name) {
+                Some(url) if !is_https_or_loopback(&url) => {
+                    Err(format!("{name} must be an https:// URL").into())
+                }
+                other => Ok(other),
+            }
         };
         Ok(Config {
             table: var("TABLE_NAME").ok_or("the environment variable TABLE_NAME must be set")?,
@@ -118,6 +136,8 @@ impl Config {
                 ),
             },
             emit_metrics: var("AWS_LAMBDA_FUNCTION_NAME").is_some(),
+            oauth_issuer: url("OAUTH_ISSUER")?.map(|u| u.trim_end_matches('/').to_owned()),
+            oauth_consent_url: url("OAUTH_CONSENT_URL")?,
         })
     }
 
@@ -135,6 +155,8 @@ impl Config {
             set(name).or_else(|| match name {
                 "TABLE_NAME" => Some(LOCAL_TABLE.to_owned()),
                 "MCP_URL" => Some(format!("http://127.0.0.1:{port}/mcp")),
+                "OAUTH_ISSUER" => Some(format!("http://127.0.0.1:{port}")),
+                "OAUTH_CONSENT_URL" => Some(format!("http://127.0.0.1:{port}/oauth/authorize")),
                 _ => None,
             })
         })?;

@@ -62,6 +62,12 @@ pub enum Error {
     /// An MCP token that made more calls than its rate allows; try again after the wait.
     #[error("this token made more than {limit} calls in a minute; wait {retry_after_secs} s before the next call")]
     RateLimited { limit: u32, retry_after_secs: u64 },
+    /// A caller over a limit that is not a token's rate (client registrations).
+    #[error("{message}")]
+    TooMany {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("no token with this id exists in this account")]
     TokenNotFound,
     /// A customer, agent, … the caller named does not exist in the account.
@@ -99,6 +105,14 @@ pub enum Error {
     Internal(#[source] BoxError),
 }
 
+/// An OAuth endpoint's refusal: a 400 with the RFC's error code, which the OAuth routes
+/// answer as `{"error", "error_description"}`.
+impl From<crate::model::oauth::OAuthError> for Error {
+    fn from(e: crate::model::oauth::OAuthError) -> Error {
+        Error::bad_request(e.code, e.description)
+    }
+}
+
 impl Error {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Error {
         Error::BadRequest {
@@ -116,7 +130,7 @@ impl Error {
             Error::ApiAccessDisabled | Error::Forbidden(_) | Error::AddressNotAllowed(_) => {
                 StatusCode::FORBIDDEN
             }
-            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::RateLimited { .. } | Error::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::TokenNotFound | Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::InsufficientCredits { .. } | Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::TokenLimit { .. } => StatusCode::CONFLICT,
@@ -135,7 +149,7 @@ impl Error {
             Error::ApiAccessDisabled => "api_access_disabled",
             Error::Forbidden(_) => "forbidden",
             Error::AddressNotAllowed(_) => "address_not_allowed",
-            Error::RateLimited { .. } => "rate_limited",
+            Error::RateLimited { .. } | Error::TooMany { .. } => "rate_limited",
             Error::TokenNotFound => "token_not_found",
             Error::NotFound { .. } => "not_found",
             Error::InsufficientCredits { .. } => "insufficient_credits",
@@ -173,6 +187,9 @@ impl Error {
                 retry_after_secs, ..
             }
             | Error::NotYet {
+                retry_after_secs, ..
+            }
+            | Error::TooMany {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
             _ => None,

@@ -49,6 +49,8 @@ pub mod logging;
 pub mod mcp;
 pub mod metrics;
 pub mod model;
+#[cfg(feature = "oauth")]
+pub mod oauth;
 pub mod rules;
 pub mod secrets;
 pub mod store;

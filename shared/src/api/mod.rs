@@ -249,6 +249,18 @@ pub async fn policy(app: &App, req: Request) -> Result<Response<Body>, Infallibl
     ))
 }
 
+/// The caller's address, as API Gateway or the function URL saw it
+/// (`requestContext.http.sourceIp`; the local server puts the peer's there). Never a
+/// header: those are the caller's to write.
+pub fn source_ip(req: &Request) -> Option<std::net::IpAddr> {
+    match req.request_context_ref()? {
+        lambda_http::request::RequestContext::ApiGatewayV2(context) => {
+            context.http.source_ip.as_deref()?.parse().ok()
+        }
+        _ => None,
+    }
+}
+
 /// The request's body, if it is at most `limit` bytes (413 otherwise).
 pub(crate) fn bounded(req: &Request, limit: usize) -> Result<&[u8], Error> {
     let body = req.body().as_ref();

@@ -38,11 +38,18 @@ pub struct Authenticated {
 pub struct Refused {
     pub error: Error,
     pub then: Option<Aftermath>,
+    /// The token was a connected app's (MCP authorization): its client, not a person,
+    /// holds it, and authorizing again is how it gets another.
+    pub connected: bool,
 }
 
 impl From<Error> for Refused {
     fn from(error: Error) -> Refused {
-        Refused { error, then: None }
+        Refused {
+            error,
+            then: None,
+            connected: false,
+        }
     }
 }
 
@@ -99,6 +106,7 @@ pub async fn authenticate(
                 Refusal::Address { .. } => limiter.count_refused(&elsewhere, now_ms),
                 _ => limiter.count_refused(hash, now_ms),
             }
+            let connected = grant.as_ref().is_some_and(|g| g.connected);
             let then = match (&refusal, grant) {
                 (Refusal::Unused { .. }, Some(grant)) => Some(Aftermath::RetireUnused(grant)),
                 (Refusal::Replaced { .. }, Some(grant)) => Some(Aftermath::RecordReuse(grant)),
@@ -107,6 +115,7 @@ pub async fn authenticate(
             return Err(Refused {
                 error: refusal.into(),
                 then,
+                connected,
             });
         }
         Admission::NeedsProfile => {

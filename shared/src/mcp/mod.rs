@@ -29,7 +29,8 @@ use std::time::Instant;
 
 use http::{header, StatusCode};
 use http_body_util::BodyExt;
-use lambda_http::{Body, Request, Response};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::Value;
@@ -124,6 +125,10 @@ impl Mcp {
 
     async fn serve(&self, mut req: Request, after: &mut Bookkeeping) -> Response<Body> {
         let report = &mut after.report;
+        if let Some(metadata) = self.resource_metadata(&req) {
+            report.outcome = "metadata";
+            return metadata;
+        }
         if let Some(refused) = screen::check_route(&req) {
             report.outcome = "bad_request";
             return refused;
@@ -142,12 +147,19 @@ impl Mcp {
             .cloned()
             .unwrap_or(Value::Null);
         report.read(message.as_ref().ok());
-        after.source = screen::source_ip(&req);
+        after.source = crate::api::source_ip(&req);
         let authenticated = match self.authenticate(&req, after.source, after.now).await {
             Ok(authenticated) => authenticated,
             Err(refused) => {
                 after.report.outcome = metrics::outcome(&refused.error);
-                let answer = screen::refusal(&refused.error, id);
+                let came_without = matches!(
+                    refused.error,
+                    crate::error::Error::InvalidToken(crate::error::TokenRefusal::Missing, _)
+                );
+                let invite = (came_without || refused.connected)
+                    .then(|| self.resource_metadata_url(&req))
+                    .flatten();
+                let answer = screen::refusal(&refused.error, id, invite.as_deref());
                 after.refused(refused.then);
                 return answer;
             }
@@ -191,6 +203,66 @@ impl Mcp {
         response
     }
 
+    /// This endpoint's URL: the configured one, or the function URL's own (a function
+    /// cannot be given its own URL: the URL is made after the function).
+    fn own_url(&self, req: &Request) -> Option<String> {
+        if let Some(url) = &self.app.config.mcp_url {
+            return Some(url.clone());
+        }
+        match req.request_context_ref()? {
+            RequestContext::ApiGatewayV2(context) => context
+                .domain_name
+                .as_deref()
+                .map(|domain| format!("https://{domain}/mcp")),
+            _ => None,
+        }
+    }
+
+    /// Where this endpoint's protected resource metadata is, when MCP authorization is
+    /// on: the path form for `/mcp` (RFC 9728 §3.1).
+    fn resource_metadata_url(&self, req: &Request) -> Option<String> {
+        self.app.config.oauth_issuer.as_ref()?;
+        let url = self.own_url(req)?;
+        let (origin, path) = split_origin(&url)?;
+        Some(format!(
+            "{origin}/.well-known/oauth-protected-resource{path}"
+        ))
+    }
+
+    /// `GET /.well-known/oauth-protected-resource[/mcp]`: the protected resource
+    /// metadata, when MCP authorization is on.
+    fn resource_metadata(&self, req: &Request) -> Option<Response<Body>> {
+        let path = req.uri().path().trim_end_matches('/');
+        let wanted = matches!(
+            path,
+            "/.well-known/oauth-protected-resource" | "/.well-known/oauth-protected-resource/mcp"
+        );
+        if !wanted || req.method() != http::Method::GET {
+            return None;
+        }
+        let issuer = self.app.config.oauth_issuer.as_deref()?;
+        if crate::model::oauth::carries_token(req.headers()) {
+            return Some(rpc_error(
+                StatusCode::NOT_FOUND,
+                Value::Null,
+                INVALID_REQUEST,
+                crate::model::oauth::NOT_FOR_PASTED_TOKENS.trim_start_matches("; "),
+            ));
+        }
+        let metadata = crate::model::oauth::resource_metadata(&self.own_url(req)?, issuer);
+        let mut response = Response::new(Body::Text(metadata.to_string()));
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            header::CACHE_CONTROL,
+            http::HeaderValue::from_static("max-age=300"),
+        );
+        Some(response)
+    }
+
     /// The admitted caller, or why the request is refused.
     async fn authenticate(
         &self,
@@ -214,4 +286,18 @@ impl Mcp {
         )
         .await
     }
+}
+
+/// `https://host:port` and `/path` of a URL.
+fn split_origin(url: &str) -> Option<(&str, &str)> {
+    let after_scheme = url.find("://")?.checked_add(3)?;
+    let path_at = url
+        .get(after_scheme..)?
+        .find('/')
+        .and_then(|i| i.checked_add(after_scheme))
+        .unwrap_or(url.len());
+    Some((
+        url.get(..path_at)?,
+        url.get(path_at..)?.trim_end_matches('/'),
+    ))
 }

@@ -3,29 +3,17 @@
 //! error body with its status and headers (`WWW-Authenticate`, `Retry-After`,
 //! `RateLimit-*`). It also reads where a call comes from.
 
-use std::net::IpAddr;
-
 use http::{header, HeaderValue, Method, StatusCode};
-use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 
 use super::limiter::Quota;
-use crate::error::Error;
+use crate::error::{Error, TokenRefusal};
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const PARSE_ERROR: i64 = -32700;
 pub const INVALID_REQUEST: i64 = -32600;
 const INVALID_PARAMS: i64 = -32602;
-
-/// The caller's address, as the function URL saw it (`requestContext.http.sourceIp`; the
-/// local server puts the peer's there). Never a header: those are the caller's to write.
-pub fn source_ip(req: &Request) -> Option<IpAddr> {
-    match req.request_context_ref()? {
-        RequestContext::ApiGatewayV2(context) => context.http.source_ip.as_deref()?.parse().ok(),
-        _ => None,
-    }
-}
 
 /// `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds), as the IETF
 /// draft names them.
@@ -145,7 +133,12 @@ pub fn accept_json(headers: &mut http::HeaderMap) {
 
 /// A request refused before the protocol: 401 (token), 403 (API access, address), 429
 /// (rate), 503.
-pub fn refusal(err: &Error, id: Value) -> Response<Body> {
+/// A refusal, as JSON-RPC. A 401 `invite`s MCP authorization when `resource_metadata`
+/// (RFC 9728) is given: clients that see it start an OAuth flow and drop any header they
+/// were given, so only a call that came without a token or with a connected app's gets
+/// it — a person's pasted token that no longer works gets its message, not a browser
+/// window asking to sign in.
+pub fn refusal(err: &Error, id: Value, resource_metadata: Option<&str>) -> Response<Body> {
     if err.status().is_server_error() {
         tracing::error!(error = ?err, "MCP request refused");
     }
@@ -165,11 +158,22 @@ pub fn refusal(err: &Error, id: Value) -> Response<Body> {
         quota_headers(headers, quota);
     }
     if err.status() == StatusCode::UNAUTHORIZED {
-        // No resource_metadata: clients that see OAuth metadata drop the static header.
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer error=\"invalid_token\""),
-        );
+        // RFC 6750 §3.1: a request that carried no token gets no error code.
+        let came_without = matches!(err, Error::InvalidToken(TokenRefusal::Missing, _));
+        let mut challenge = match came_without {
+            true => "Bearer".to_owned(),
+            false => "Bearer error=\"invalid_token\"".to_owned(),
+        };
+        if let Some(url) = resource_metadata {
+            let scopes = crate::model::scope::Scopes::all().to_strings().join(" ");
+            let sep = if came_without { " " } else { ", " };
+            challenge = format!("{challenge}{sep}resource_metadata=\"{url}\", scope=\"{scopes}\"");
+        }
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
     }
     response
 }

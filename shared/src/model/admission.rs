@@ -325,6 +325,7 @@ mod tests {
             last_used_at: None,
             replacement: None,
             replaces: None,
+            connected: false,
         }
     }
 
@@ -630,6 +631,7 @@ mod tests {
             replacement: None,
             replaces: None,
             deleted: false,
+            app: None,
         };
         assert_eq!(
             standing(record.life(), None, at(199)).status(),

@@ -31,6 +31,11 @@ pub enum RevokedReason {
     Offboarded,
     /// Not used for as long as the account's policy lets a token go unused.
     Unused,
+    /// A connected app's authorization code or refresh token was used twice: one of the
+    /// two users is not the app, so the grant ends for both.
+    Replayed,
+    /// The connected app itself gave the grant up (RFC 7009 revocation).
+    App,
 }
 
 impl RevokedReason {
@@ -41,6 +46,8 @@ impl RevokedReason {
             RevokedReason::ReportedByHolder => "reported_by_holder",
             RevokedReason::Offboarded => "offboarded",
             RevokedReason::Unused => "unused",
+            RevokedReason::Replayed => "replayed",
+            RevokedReason::App => "app",
         }
     }
 
@@ -51,6 +58,8 @@ impl RevokedReason {
             Self::ReportedByHolder,
             Self::Offboarded,
             Self::Unused,
+            Self::Replayed,
+            Self::App,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
@@ -82,6 +91,16 @@ impl Revocation {
     pub fn unused() -> Revocation {
         Revocation {
             reason: RevokedReason::Unused,
+            by: None,
+            url: None,
+            source: None,
+        }
+    }
+
+    /// Revoked for `reason`, by no user.
+    pub fn because(reason: RevokedReason) -> Revocation {
+        Revocation {
+            reason,
             by: None,
             url: None,
             source: None,

@@ -58,6 +58,22 @@ pub struct TokenRecord {
     pub replaces: Option<(TokenId, String)>,
     /// Deleted from the list: only its history is still read.
     pub deleted: bool,
+    /// The app it was issued to by MCP authorization (OAuth), when it is a grant: its
+    /// token is then the grant's current access token, replaced at each refresh.
+    pub app: Option<ConnectedApp>,
+}
+
+/// An app a user connected by MCP authorization, as its grant records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectedApp {
+    /// The OAuth client id: a registration's, or the URL of the app's metadata document.
+    pub client_id: String,
+    pub client_name: String,
+    /// When the current access token stops working (an hour after its issue).
+    pub access_until: Timestamp,
+    /// How many times the grant was refreshed: the refresh token of this generation is
+    /// the one that works.
+    pub generation: u32,
 }
 
 /// What a rotation left on the token it replaced.
@@ -178,6 +194,9 @@ pub struct Grant {
     pub replacement: Option<Replacement>,
     /// The token this one replaced: its first use ends that one's overlap early.
     pub replaces: Option<(TokenId, TokenHash)>,
+    /// An access token a connected app got by MCP authorization: a refusal then points
+    /// the app to authorization again (a person's pasted token never does).
+    pub connected: bool,
 }
 
 impl Grant {

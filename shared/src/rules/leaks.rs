@@ -273,6 +273,7 @@ mod tests {
             last_used_at: None,
             replacement: None,
             replaces: None,
+            connected: false,
         };
         let reported = Revocation {
             reason: RevokedReason::Leaked,

@@ -103,6 +103,7 @@ fn new_record(
         replacement: None,
         replaces: None,
         deleted: false,
+        app: None,
     })
 }
 
@@ -235,6 +236,7 @@ fn rotated_record(
         replacement: None,
         replaces: Some((old.id.clone(), old.hint.clone())),
         deleted: false,
+        app: None,
     })
 }
 
@@ -464,7 +466,7 @@ pub async fn revoke_user(
 /// Revokes the token `record` was read of, unless it is revoked already; whether this
 /// revoked it. A race with another revoke (or a retire) costs a re-read, within the
 /// call's retry budget.
-async fn revoke_record(
+pub(crate) async fn revoke_record(
     store: &Store,
     mut record: TokenRecord,
     revocation: &Revocation,

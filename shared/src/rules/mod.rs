@@ -16,3 +16,4 @@ pub mod credits;
 pub mod customers;
 pub mod leaks;
 pub mod lifecycle;
+pub mod oauth;

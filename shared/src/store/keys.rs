@@ -21,12 +21,17 @@
 //! | … by customer            | `CALLS#<account>#CUST#<customer id>` | the same                                    |
 //! | daily usage per agent    | `USAGE#<account>`                    | `DAY#<date>#AGENT#<agent id>`               |
 //! | a token's call counts    | `RATE#<token id>`                    | `RATE`                                      |
+//! | registered OAuth client  | `OAUTHCLIENT#<client id>`            | `CLIENT`                                    |
+//! | registrations per source | `OAUTHREGS#<source>`                 | `HOUR#<hour>`                               |
+//! | authorization code       | `OAUTHCODE#<hash>`                   | `CODE`                                      |
+//! | refresh token            | `REFRESH#<hash>`                     | `REFRESH`                                   |
 //! | none: the MCP cold start's warm-up read | `WARMUP`              | `WARMUP`                                    |
 //!
 //! `<hash>` is the token's HMAC (lowercase hex), `<user, hex>` the maker's user id (the
 //! JWT's `sub`) in lowercase hex of its UTF-8 — any character may be in a `sub`, and
 //! none then reads as the `#` separator —, `<key>` the caller's idempotency key,
-//! `<date>` `YYYY-MM-DD`. A test reads this table and checks every row against the
+//! `<date>` `YYYY-MM-DD`, `<hour>` `YYYY-MM-DDTHH`, `<source>` a caller's IP address;
+//! an authorization code and a refresh token are keyed by their HMAC like a token. A test reads this table and checks every row against the
 //! functions below, and that every key they build has a row: change both together.
 //!
 //! Ids are ULIDs, so `TOKEN#…` and `LEDGER#…` sort keys read newest first with a reverse
@@ -101,6 +106,35 @@ pub const WARM_UP: &str = "WARMUP";
 pub fn token_hash(hash: &TokenHash) -> String {
     format!("TOKENHASH#{}", hash.as_str())
 }
+
+/// A client registered by dynamic client registration (RFC 7591).
+pub fn oauth_client(id: &str) -> String {
+    format!("OAUTHCLIENT#{id}")
+}
+
+pub const OAUTH_CLIENT_SK: &str = "CLIENT";
+
+/// The registrations from one source address, counted per hour.
+pub fn registrations(source: &str) -> String {
+    format!("OAUTHREGS#{source}")
+}
+
+/// `hour` is `YYYY-MM-DDTHH`.
+pub fn registrations_hour(hour: &str) -> String {
+    format!("HOUR#{hour}")
+}
+
+pub fn oauth_code(hash: &TokenHash) -> String {
+    format!("OAUTHCODE#{}", hash.as_str())
+}
+
+pub const OAUTH_CODE_SK: &str = "CODE";
+
+pub fn refresh(hash: &TokenHash) -> String {
+    format!("REFRESH#{}", hash.as_str())
+}
+
+pub const REFRESH_SK: &str = "REFRESH";
 
 pub const CUSTOMER_PREFIX: &str = "CUST#";
 pub const AGENT_PREFIX: &str = "AGENT#";
@@ -262,6 +296,9 @@ mod tests {
             ("<started at, RFC 3339>", started.rfc3339()),
             ("<date>", date.clone()),
             ("<user, hex>", "757365725f62".to_owned()),
+            ("<client id>", "mcpc_1".to_owned()),
+            ("<source>", "192.0.2.1".to_owned()),
+            ("<hour>", "2026-01-01T00".to_owned()),
         ];
         let fill = |pattern: &str| {
             let filled = placeholders
@@ -353,6 +390,26 @@ mod tests {
                 keys::RATE_SK.into(),
             ),
             (&["WARM_UP"], keys::WARM_UP.into(), keys::WARM_UP.into()),
+            (
+                &["oauth_client", "OAUTH_CLIENT_SK"],
+                keys::oauth_client("mcpc_1"),
+                keys::OAUTH_CLIENT_SK.into(),
+            ),
+            (
+                &["registrations", "registrations_hour"],
+                keys::registrations("192.0.2.1"),
+                keys::registrations_hour("2026-01-01T00"),
+            ),
+            (
+                &["oauth_code", "OAUTH_CODE_SK"],
+                keys::oauth_code(&hash),
+                keys::OAUTH_CODE_SK.into(),
+            ),
+            (
+                &["refresh", "REFRESH_SK"],
+                keys::refresh(&hash),
+                keys::REFRESH_SK.into(),
+            ),
         ];
 
         // Each row is exactly one item kind; each item kind has a row.

@@ -24,6 +24,7 @@ pub mod customers;
 pub mod events;
 mod item;
 pub mod keys;
+pub mod oauth;
 mod ops;
 pub mod rates;
 pub mod retry;

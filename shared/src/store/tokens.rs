@@ -21,12 +21,28 @@ use crate::model::page::{Position, Slice};
 use crate::model::roles::Role;
 use crate::model::scope::Scopes;
 use crate::model::time::Timestamp;
-use crate::model::tokens::{Grant, Replacement, TokenRecord};
+use crate::model::tokens::{ConnectedApp, Grant, Replacement, TokenRecord};
 
 impl Store {
     /// Writes a new token's two items and counts it, unless the account already has
     /// `limit` counted tokens (then [`Written::Refused`]).
     pub async fn insert_token(&self, record: &TokenRecord, limit: u32) -> Result<Written, Error> {
+        match self.insert_token_with(record, limit, Vec::new()).await? {
+            None => Ok(Written::Yes),
+            Some(Condition::UnderLimit) => Ok(Written::Refused),
+            // A 238-bit token or a ULID colliding is not going to happen; if it does, say so.
+            Some(_) => Err(internal(Collision)),
+        }
+    }
+
+    /// [`Store::insert_token`] with `more` writes in the same transaction; which
+    /// condition failed, if one did.
+    pub(super) async fn insert_token_with(
+        &self,
+        record: &TokenRecord,
+        limit: u32,
+        more: Vec<Write>,
+    ) -> Result<Option<Condition>, Error> {
         let pk = keys::account(&record.account);
         let counter = Update::builder()
             .table_name(&self.table)
@@ -41,12 +57,8 @@ impl Store {
             .map_err(internal)?;
         let mut items = vec![Write::update(Condition::UnderLimit, counter)];
         items.extend(self.new_token_writes(record, None)?);
-        match self.transact(items).await? {
-            None => Ok(Written::Yes),
-            Some(Condition::UnderLimit) => Ok(Written::Refused),
-            // A 238-bit token or a ULID colliding is not going to happen; if it does, say so.
-            Some(_) => Err(internal(Collision)),
-        }
+        items.extend(more);
+        self.transact(items).await
     }
 
     /// The items of a new token — metadata, lookup, its maker's index item, its expiry
@@ -68,12 +80,15 @@ impl Store {
             ("token_hash".into(), s(record.hash.as_str())),
             ("counted".into(), flag(true)),
         ]);
-        let mut lookup = common_attributes(record);
-        lookup.extend([
-            (keys::PK.into(), s(keys::token_hash(&record.hash))),
-            (keys::SK.into(), s(keys::TOKEN_HASH_SK)),
-            ("account".into(), s(record.account.as_str())),
-        ]);
+        if let Some(app) = &record.app {
+            meta.extend([
+                ("client_id".into(), s(&app.client_id)),
+                ("client_name".into(), s(&app.client_name)),
+                ("access_until".into(), time(app.access_until)),
+                ("generation".into(), n(app.generation)),
+            ]);
+        }
+        let mut lookup = lookup_item(record);
         if let Some(old) = replaces {
             meta.insert("replaces_id".into(), s(old.id.as_str()));
             meta.insert("replaces_hint".into(), s(&old.hint));
@@ -531,11 +546,14 @@ impl Store {
             .table_name(&self.table)
             .key(keys::PK, s(&pk))
             .key(keys::SK, s(keys::token(&record.id)))
+            // The hash as read: a connected app's refresh replaces it, and the revoke must
+            // reach the access token that works now.
             .condition_expression(format!(
-                "attribute_exists(PK) AND revoked = :false{counted}"
+                "attribute_exists(PK) AND revoked = :false AND token_hash = :hash{counted}"
             ))
             .expression_attribute_values(":true", flag(true))
             .expression_attribute_values(":false", flag(false))
+            .expression_attribute_values(":hash", s(record.hash.as_str()))
             .expression_attribute_values(":now", time(now));
         let mut lookup = Update::builder()
             .table_name(&self.table)
@@ -634,7 +652,7 @@ impl Store {
         Ok(freed)
     }
 
-    fn delete_op(&self, pk: &str, sk: &str) -> Result<Write, Error> {
+    pub(super) fn delete_op(&self, pk: &str, sk: &str) -> Result<Write, Error> {
         let delete = Delete::builder()
             .table_name(&self.table)
             .key(keys::PK, s(pk))
@@ -695,6 +713,9 @@ fn common_attributes(record: &TokenRecord) -> Item {
         ("creator_role".into(), s(record.creator_role.as_str())),
         ("revoked".into(), flag(false)),
     ]);
+    if record.app.is_some() {
+        item.insert("kind".into(), s(OAUTH_KIND));
+    }
     put_opt(&mut item, "expires_at", record.expires_at.map(time));
     put_opt(
         &mut item,
@@ -705,6 +726,41 @@ fn common_attributes(record: &TokenRecord) -> Item {
             .map(|ips| AttributeValue::L(ips.to_strings().into_iter().map(s).collect())),
     );
     item
+}
+
+/// The item a token is found by: what it grants, keyed by its hash. A connected app's
+/// access token works until its hour is up (or its grant ends, if that is sooner).
+pub(super) fn lookup_item(record: &TokenRecord) -> Item {
+    let mut lookup = common_attributes(record);
+    lookup.extend([
+        (keys::PK.into(), s(keys::token_hash(&record.hash))),
+        (keys::SK.into(), s(keys::TOKEN_HASH_SK)),
+        ("account".into(), s(record.account.as_str())),
+    ]);
+    if let Some(app) = &record.app {
+        let until = record
+            .expires_at
+            .map_or(app.access_until, |at| at.min(app.access_until));
+        lookup.insert("expires_at".into(), time(until));
+        put_opt(&mut lookup, "last_used_at", record.last_used_at.map(time));
+    }
+    lookup
+}
+
+/// `kind` of a connected app's items; a personal token's have none.
+const OAUTH_KIND: &str = "oauth";
+
+/// The app of a grant's metadata item, if it is one.
+fn connected_app(item: &Item) -> Result<Option<ConnectedApp>, Error> {
+    if item.opt_string("kind").as_deref() != Some(OAUTH_KIND) {
+        return Ok(None);
+    }
+    Ok(Some(ConnectedApp {
+        client_id: item.string("client_id")?,
+        client_name: item.string("client_name")?,
+        access_until: item.time("access_until")?,
+        generation: u32::try_from(item.int("generation")?).map_err(|_| corrupt("generation"))?,
+    }))
 }
 
 /// The allowlist as stored; written validated, so an entry that no longer parses is a
@@ -732,6 +788,7 @@ fn grant_from_item(hash: &TokenHash, item: &Item) -> Result<Grant, Error> {
         replaces: item
             .opt_parsed("replaces_id", TokenId::parse)
             .zip(item.opt_string("replaces_hash").map(TokenHash::from_stored)),
+        connected: item.opt_string("kind").as_deref() == Some(OAUTH_KIND),
     })
 }
 
@@ -785,5 +842,6 @@ fn record_from_item(account: &AccountId, item: &Item) -> Result<TokenRecord, Err
             .opt_parsed("replaces_id", TokenId::parse)
             .zip(item.opt_string("replaces_hint")),
         deleted: item.flag("deleted"),
+        app: connected_app(item)?,
     })
 }
