@@ -19,6 +19,7 @@ mod mcp_auth;
 mod mcp_clients;
 mod mcp_protocol;
 mod mcp_tools;
+mod oauth;
 mod outages;
 mod properties;
 mod rate_limit;

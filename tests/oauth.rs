@@ -1,0 +1,468 @@
+//! MCP authorization against `make dev`'s server over HTTP: the Python SDK's OAuth client
+//! through the whole flow, and each mistake a client (or an attacker) can make answered
+//! with the RFC's error, never a 5xx.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ring::digest::{digest, SHA256};
+use serde_json::{json, Value};
+
+use crate::common::env;
+use crate::common::server::{call, call_as, start, Server};
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const REDIRECT: &str = "http://127.0.0.1:33418/callback";
+
+/// A form POST; the status and the JSON answer.
+fn form(url: &str, params: &[(&str, &str)]) -> (u16, Value) {
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .unwrap();
+    let response = agent.run(request).expect("the server answers");
+    let status = response.status().as_u16();
+    let text = response.into_body().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn register(server: &Server, uris: &[&str]) -> String {
+    let body = json!({ "client_name": "Test App", "redirect_uris": uris });
+    let (status, client) = call_as(
+        "POST",
+        &format!("{}/oauth/register", server.base),
+        &[],
+        Some(body),
+    );
+    assert_eq!(status, 201, "{client}");
+    client["client_id"].as_str().unwrap().to_owned()
+}
+
+fn authorization(client: &str, redirect: &str, extra: &[(&str, &str)]) -> String {
+    let challenge = URL_SAFE_NO_PAD.encode(digest(&SHA256, VERIFIER.as_bytes()));
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.extend_pairs([
+        ("response_type", "code"),
+        ("client_id", client),
+        ("redirect_uri", redirect),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+        ("state", "s-1"),
+    ]);
+    query.extend_pairs(extra);
+    query.finish()
+}
+
+/// The person allows the request; where the consent page sends them.
+fn approve(server: &Server, query: &str, account: &str) -> (u16, Value) {
+    call_as(
+        "POST",
+        &format!("{}/oauth/consent", server.base),
+        &[("x-dev-account", account)],
+        Some(json!({ "request": query, "allow": true })),
+    )
+}
+
+fn param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A client registered and a code issued for it: `(client_id, code)`.
+fn code(server: &Server, account: &str) -> (String, String) {
+    let client = register(server, &[REDIRECT]);
+    let (status, answer) = approve(server, &authorization(&client, REDIRECT, &[]), account);
+    assert_eq!(status, 200, "{answer}");
+    let to = answer["redirect_to"].as_str().unwrap();
+    assert!(to.starts_with(REDIRECT), "{to}");
+    assert_eq!(param(to, "state").as_deref(), Some("s-1"));
+    assert_eq!(param(to, "iss").as_deref(), Some(server.base.as_str()));
+    (client, param(to, "code").unwrap())
+}
+
+fn exchange(server: &Server, client: &str, code: &str, verifier: Option<&str>) -> (u16, Value) {
+    let mut params = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("client_id", client),
+        ("redirect_uri", REDIRECT),
+    ];
+    if let Some(v) = verifier {
+        params.push(("code_verifier", v));
+    }
+    form(&format!("{}/oauth/token", server.base), &params)
+}
+
+fn mcp_status(server: &Server, token: &str) -> u16 {
+    let (status, _) = call_as(
+        "POST",
+        &format!("{}/mcp", server.base),
+        &[
+            ("authorization", &format!("Bearer {token}")),
+            ("accept", "application/json, text/event-stream"),
+        ],
+        Some(json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" })),
+    );
+    status
+}
+
+fn grant_row(server: &Server, account: &str, id: &str) -> Value {
+    let (_, list) = call(
+        "GET",
+        &format!("{}/mcp-tokens?status=all&limit=100", server.base),
+        account,
+        None,
+    );
+    list["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn the_python_sdk_connects_by_oauth_refreshes_and_a_replayed_refresh_token_ends_the_grant() {
+    let server = start("knotie-oauth-python-test");
+    let mut child = Command::new(env("KNOTIE_PYTHON"))
+        .arg(format!("{}/python_oauth.py", env("KNOTIE_CLIENTS")))
+        .arg(format!("{}/mcp", server.base))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the Python client runs");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut steps: Vec<Value> = Vec::new();
+    let mut next = |steps: &mut Vec<Value>| -> Value {
+        let line = lines.next().expect("a step").unwrap();
+        let step: Value = serde_json::from_str(&line).unwrap();
+        assert_ne!(step["step"], "failed", "{steps:?} {step}");
+        steps.push(step.clone());
+        step
+    };
+    loop {
+        if next(&mut steps)["step"] == "waiting" {
+            break;
+        }
+    }
+    let step = |name: &str| steps.iter().find(|s| s["step"] == name).unwrap().clone();
+    let authorize = step("authorize");
+    assert_eq!(
+        authorize["endpoint"],
+        format!("{}/oauth/authorize", server.base)
+    );
+    for p in [
+        "code_challenge",
+        "code_challenge_method",
+        "resource",
+        "state",
+    ] {
+        assert!(
+            authorize["params"].as_array().unwrap().contains(&json!(p)),
+            "{authorize}"
+        );
+    }
+    assert_eq!(
+        step("consent")["body"]["client"]["name"],
+        "Python SDK test app"
+    );
+    let connected = step("connected");
+    assert_eq!(connected["access_prefix"], "kmcp_");
+    assert_eq!(connected["expires_in"], 3600);
+    assert_eq!(step("tools")["names"].as_array().unwrap().len(), 14);
+    let call_step = step("call");
+    assert_eq!(call_step["is_error"], false, "{call_step}");
+    let grant = call_step["structured"]["token"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refreshed = step("refreshed");
+    assert_eq!(
+        (
+            refreshed["is_error"].clone(),
+            refreshed["access_changed"].clone(),
+            refreshed["refresh_changed"].clone()
+        ),
+        (json!(false), json!(true), json!(true))
+    );
+
+    // The grant is a row of Settings → MCP Tokens, named for the app.
+    let row = grant_row(&server, "acct_demo", &grant);
+    assert_eq!(row["name"], "Python SDK test app", "{row}");
+    assert_eq!(row["status"], "active");
+
+    // The spent refresh token, replayed: refused, and the grant ends for everyone.
+    let spent = refreshed["spent_refresh"].as_str().unwrap();
+    let (status, body) = form(
+        &format!("{}/oauth/token", server.base),
+        &[("grant_type", "refresh_token"), ("refresh_token", spent)],
+    );
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    let row = grant_row(&server, "acct_demo", &grant);
+    assert_eq!(
+        (row["status"].as_str(), row["revoked_reason"].as_str()),
+        (Some("revoked"), Some("replayed")),
+        "{row}"
+    );
+
+    writeln!(child.stdin.as_mut().unwrap()).unwrap();
+    // The SDK meets the 401 by asking a person to authorize again (the script refuses).
+    let after = loop {
+        let step = next(&mut steps);
+        if step["step"] == "after_revoke" {
+            break step;
+        }
+        assert_eq!(step["step"], "authorize", "{step}");
+    };
+    assert_eq!(after["refused"], true, "{after}");
+    assert_eq!(
+        after["authorizations"], 2,
+        "the SDK asked for a new authorization: {after}"
+    );
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_settings_revoke_ends_a_grants_access_token_at_once() {
+    let server = start("knotie-oauth-revoke-test");
+    let (client, code) = code(&server, "acct_other");
+    let (status, tokens) = exchange(&server, &client, &code, Some(VERIFIER));
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(mcp_status(&server, access), 200);
+    let (_, list) = call(
+        "GET",
+        &format!("{}/mcp-tokens", server.base),
+        "acct_other",
+        None,
+    );
+    let id = list["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Test App")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = call(
+        "DELETE",
+        &format!("{}/mcp-tokens/{id}", server.base),
+        "acct_other",
+        None,
+    );
+    assert_eq!(status, 204);
+    assert_eq!(mcp_status(&server, access), 401);
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, body) = form(
+        &format!("{}/oauth/token", server.base),
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    );
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+}
+
+#[test]
+fn pkce_codes_and_redirects_are_checked_with_the_rfcs_errors() {
+    let server = start("knotie-oauth-errors-test");
+
+    // Missing and wrong verifiers: refused, and the code is still unspent.
+    let (client, code1) = code(&server, "acct_demo");
+    let (status, body) = exchange(&server, &client, &code1, None);
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{body}"
+    );
+    let wrong = VERIFIER.replace('d', "e");
+    let (status, body) = exchange(&server, &client, &code1, Some(&wrong));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+
+    // Used twice: the second use is refused and the tokens of the first stop working.
+    let (status, tokens) = exchange(&server, &client, &code1, Some(VERIFIER));
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(mcp_status(&server, access), 200);
+    let (status, body) = exchange(&server, &client, &code1, Some(VERIFIER));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    assert_eq!(
+        mcp_status(&server, access),
+        401,
+        "the first use's token is revoked"
+    );
+
+    // A made-up or damaged code.
+    for bad in [
+        "nonsense",
+        "kmcp_000000000000000000000000000000000000000001W9ct",
+    ] {
+        let (status, body) = exchange(&server, &client, bad, Some(VERIFIER));
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{bad}: {body}"
+        );
+    }
+
+    // A redirect URI the client did not register: an error for the person, no redirect.
+    let other = authorization(&client, "https://evil.example/cb", &[]);
+    let (status, body) = approve(&server, &other, "acct_demo");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.get("redirect_to").is_none(), "{body}");
+    let (status, body) = call(
+        "GET",
+        &format!("{}/oauth/consent?{other}", server.base),
+        "acct_demo",
+        None,
+    );
+    assert_eq!(status, 400, "{body}");
+    // An unknown client: the same.
+    let unknown = authorization("mcpc_unknown", REDIRECT, &[]);
+    let (status, body) = approve(&server, &unknown, "acct_demo");
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_client", "{body}");
+
+    // Another server's resource, plain PKCE: back to the client with the error, state kept.
+    for (extra, error) in [
+        (
+            vec![("resource", "https://other.example/mcp")],
+            "invalid_target",
+        ),
+        (vec![("code_challenge_method", "plain")], "invalid_request"),
+    ] {
+        let mut query = authorization(&client, REDIRECT, &[]);
+        if extra[0].0 == "code_challenge_method" {
+            query = query.replace("code_challenge_method=S256", "code_challenge_method=plain");
+        } else {
+            query = format!(
+                "{query}&{}",
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(&extra)
+                    .finish()
+            );
+        }
+        let (status, body) = approve(&server, &query, "acct_demo");
+        assert_eq!(status, 200, "{body}");
+        let to = body["redirect_to"].as_str().unwrap();
+        assert!(to.starts_with(REDIRECT), "{to}");
+        assert_eq!(param(to, "error").as_deref(), Some(error), "{to}");
+        assert_eq!(param(to, "state").as_deref(), Some("s-1"));
+    }
+
+    // A parameter given twice is refused outright.
+    let twice = format!(
+        "{}&redirect_uri=https%3A%2F%2Fevil.example%2Fcb",
+        authorization(&client, REDIRECT, &[])
+    );
+    let (status, body) = approve(&server, &twice, "acct_demo");
+    assert_eq!(status, 400, "{body}");
+
+    // Registration: only https or loopback redirect URIs, only public clients.
+    for body in [
+        json!({ "redirect_uris": ["http://evil.example/cb"] }),
+        json!({ "redirect_uris": [] }),
+        json!({ "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "client_secret_basic" }),
+        json!("not an object"),
+    ] {
+        let (status, answer) = call_as(
+            "POST",
+            &format!("{}/oauth/register", server.base),
+            &[],
+            Some(body.clone()),
+        );
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(answer["error"].is_string(), "{answer}");
+    }
+}
+
+#[test]
+fn only_calls_without_a_token_are_pointed_at_authorization() {
+    let server = start("knotie-oauth-discovery-test");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let post = |authorization: Option<&str>| {
+        let mut request = http::Request::builder()
+            .method("POST")
+            .uri(format!("{}/mcp", server.base))
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream");
+        if let Some(a) = authorization {
+            request = request.header("authorization", a);
+        }
+        let response = agent
+            .run(
+                request
+                    .body(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#.to_owned())
+                    .unwrap(),
+            )
+            .unwrap();
+        let challenge = response
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (response.status().as_u16(), challenge)
+    };
+    let (status, challenge) = post(None);
+    assert_eq!(status, 401);
+    let metadata = format!("{}/.well-known/oauth-protected-resource/mcp", server.base);
+    assert!(
+        challenge.contains(&format!("resource_metadata=\"{metadata}\"")),
+        "{challenge}"
+    );
+    // A person's pasted token that does not work: its message, and no metadata.
+    let (status, challenge) = post(Some(
+        "Bearer kmcp_000000000000000000000000000000000000000001W9ct",
+    ));
+    assert_eq!(status, 401);
+    assert!(!challenge.contains("resource_metadata"), "{challenge}");
+
+    let (status, prm) = call_as("GET", &metadata, &[], None);
+    assert_eq!(status, 200);
+    assert_eq!(prm["resource"], format!("{}/mcp", server.base));
+    assert_eq!(prm["authorization_servers"], json!([server.base]));
+    // Discovery by a client configured with a pasted token finds no OAuth.
+    let pasted = [(
+        "authorization",
+        "Bearer kmcp_000000000000000000000000000000000000000001W9ct",
+    )];
+    assert_eq!(call_as("GET", &metadata, &pasted, None).0, 404);
+    let server_metadata = format!("{}/.well-known/oauth-authorization-server", server.base);
+    assert_eq!(call_as("GET", &server_metadata, &pasted, None).0, 404);
+    let (status, asm) = call_as("GET", &server_metadata, &[], None);
+    assert_eq!(status, 200);
+    assert_eq!(asm["code_challenge_methods_supported"], json!(["S256"]));
+    assert_eq!(asm["issuer"], server.base);
+}
