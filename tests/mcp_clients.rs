@@ -183,3 +183,32 @@ fn mcp_remote_bridges_stdio_as_claude_desktop_runs_it() {
         2
     );
 }
+
+/// A pasted token that stopped working, in Claude Desktop's mcp-remote: the bridge gives
+/// up with an error, and never opens a sign-in no one can finish — the discovery requests
+/// it sends with the pasted header find no OAuth.
+#[test]
+fn mcp_remote_with_a_revoked_pasted_token_ends_without_asking_anyone_to_sign_in() {
+    let server = start("knotie-mcp-remote-revoked-test");
+    let (token, id) = token(&server);
+    let (status, _) = call(
+        "DELETE",
+        &format!("{}/mcp-tokens/{id}", server.base),
+        "acct_demo",
+        None,
+    );
+    assert_eq!(status, 204);
+    let mut python = Command::new(env("KNOTIE_PYTHON"));
+    python
+        .arg(format!("{}/mcp_remote.py", env("KNOTIE_CLIENTS")))
+        .args([
+            format!("{}/node_modules/.bin/mcp-remote", env("KNOTIE_CLIENTS")),
+            format!("{}/mcp", server.base),
+            token,
+            "refused".to_owned(),
+        ]);
+    let steps = steps(python);
+    let ended = step(&steps, "ended");
+    assert_eq!(ended["asked_to_authorize"], false, "{ended}");
+    assert!(ended["exit"].as_i64().is_some_and(|c| c != 0), "{ended}");
+}

@@ -264,6 +264,20 @@ fn a_settings_revoke_ends_a_grants_access_token_at_once() {
         .as_str()
         .unwrap()
         .to_owned();
+    let row = grant_row(&server, "acct_other", &id);
+    assert_eq!(row["connected_app"]["name"], "Test App", "{row}");
+    assert!(row["connected_app"]["client_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("mcpc_"));
+    // It renews itself: never rotated into a pasted token.
+    let rotate = format!("{}/mcp-tokens/{id}/rotate", server.base);
+    let (status, body) = call("POST", &rotate, "acct_other", None);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("connected_app")),
+        "{body}"
+    );
     let (status, _) = call(
         "DELETE",
         &format!("{}/mcp-tokens/{id}", server.base),

@@ -1,7 +1,9 @@
 """mcp-remote, the stdio bridge Claude Desktop uses, launched the way the generated Claude
 Desktop configuration launches it, and spoken to over stdio as Claude Desktop would.
 
-usage: mcp_remote.py MCP_REMOTE_BIN URL TOKEN — prints one JSON object per answer.
+usage: mcp_remote.py MCP_REMOTE_BIN URL TOKEN [refused] — prints one JSON object per answer.
+With `refused` (a token the server refuses), prints how mcp-remote ended instead: its exit
+code, the last lines it wrote, and whether it asked anyone to authorize in a browser.
 """
 import json
 import os
@@ -12,6 +14,7 @@ import tempfile
 import threading
 
 binary, url, token = sys.argv[1:4]
+refused = sys.argv[4:5] == ["refused"]
 home = tempfile.mkdtemp()
 # As in client_configs.claude_desktop: the header comes from an env var mcp-remote expands.
 env = dict(os.environ, AUTH_HEADER=f"Bearer {token}", HOME=home, MCP_REMOTE_CONFIG_DIR=home)
@@ -39,6 +42,19 @@ def answer(want):
         if message.get("id") == want:
             return message
 
+
+if refused:
+    send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "claude-desktop-test", "version": "0"}}})
+    try:
+        code = process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        code = None
+    text = "".join(stderr)
+    print(json.dumps({"step": "ended", "exit": code, "asked_to_authorize": "Please authorize" in text,
+                      "last": stderr[-3:]}), flush=True)
+    sys.exit(0)
 
 try:
     send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {

@@ -23,7 +23,7 @@ interface Listed {
   /** Where its last recorded use came from. */
   last_used_ip?: string | null;
   status: "active" | "revoked" | "expired" | "replaced";
-  revoked_reason?: "user" | "leaked" | "reported_by_holder" | "offboarded" | "unused" | null;
+  revoked_reason?: "user" | "leaked" | "reported_by_holder" | "offboarded" | "unused" | "replayed" | "app" | null;
   leak_url?: string | null;
   /** Where it may be used from; null: anywhere. */
   allowed_ips?: string[] | null;
@@ -31,6 +31,8 @@ interface Listed {
   replaced_by?: { id: string; hint: string; at: string; works_until: string } | null;
   /** It was made by rotating this token. */
   replaces?: { id: string; hint: string } | null;
+  /** An app the user connected by authorization (OAuth): the row is its grant. */
+  connected_app?: { client_id: string; name: string } | null;
 }
 
 /** Who is looking: members see and govern only their own tokens. */
@@ -282,7 +284,8 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
     history.addEventListener("click", () => openHistory(token, history));
     actions.append(history);
     if (token.status === "active") {
-      if (!token.replaced_by) {
+      // A connected app renews its own access: it is revoked and connected again, never rotated.
+      if (!token.replaced_by && !token.connected_app) {
         const rotate = el("button", { type: "button", class: "kmt-button kmt-quiet", "aria-label": `Rotate ${token.name}` }, "Rotate");
         rotate.addEventListener("click", () => openRotate(token, rotate));
         actions.append(rotate);
@@ -300,7 +303,12 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
     const tr = el(
       "tr",
       { "data-token-id": token.id },
-      el("th", { scope: "row", "data-label": "Name", tabindex: "-1" }, token.name, ...ips),
+      el(
+        "th",
+        { scope: "row", "data-label": "Name", tabindex: "-1" },
+        ...(token.connected_app ? [el("span", { class: "kmt-app" }, "Connected app: "), token.connected_app.name] : [token.name]),
+        ...ips,
+      ),
       cell("Token", el("code", {}, token.hint)),
       cell("Access", access(token.scopes)),
       ...(managesAccount() ? [cell("Created by", createdBy(token.created_by))] : []),
@@ -380,6 +388,8 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
     if (token.revoked_reason === "reported_by_holder") return "Revoked: reported as leaked by whoever held it";
     if (token.revoked_reason === "offboarded") return `Revoked: ${token.created_by} left the account`;
     if (token.revoked_reason === "unused") return "Revoked: unused for longer than the account's token policy allows";
+    if (token.revoked_reason === "replayed") return "Revoked: its authorization was used twice, so a copy was in other hands";
+    if (token.revoked_reason === "app") return "Revoked: the app disconnected itself";
     return null;
   }
 

@@ -715,3 +715,53 @@ test("the create dialog offers Full access, Read-only and Custom, and only Custo
   await page.getByRole("button", { name: "Generate Token" }).click();
   await assertAccessible(page, "the create dialog's access choices");
 });
+
+test("the consent page at 1280 and 390 px: accessible, Allow returns to the app with a code and the state, Deny with access_denied", async () => {
+  const redirect = "http://127.0.0.1:33418/callback";
+  const registered = await fetch(`${base}/oauth/register`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ client_name: "Browser Test App", redirect_uris: [redirect] }),
+  });
+  assert.equal(registered.status, 201);
+  const { client_id } = await registered.json();
+  const query = (state) =>
+    new URLSearchParams({
+      response_type: "code",
+      client_id,
+      redirect_uri: redirect,
+      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      code_challenge_method: "S256",
+      scope: "customers:read analytics:read",
+      state,
+    }).toString();
+  for (const [width, allow] of [[1280, true], [390, false]]) {
+    const context = await browser.newContext({ viewport: { width, height: 900 }, extraHTTPHeaders: { "x-dev-account": "acct_other" } });
+    const page = await context.newPage();
+    let landed;
+    // The app's callback: nothing listens there; the redirect itself is the answer.
+    await page.route(`${redirect}**`, (route) => {
+      landed = new URL(route.request().url());
+      return route.fulfill({ status: 200, contentType: "text/plain", body: "back in the app" });
+    });
+    await page.goto(`${base}/oauth/authorize?${query(`w${width}`)}`);
+    await page.getByRole("heading", { name: "Allow Browser Test App to use your Knotie account?" }).waitFor();
+    assert.match(await page.locator("main").innerText(), /See your customers[\s\S]*See call analytics/);
+    assert.match(await page.locator("main").innerText(), /127\.0\.0\.1:33418/);
+    await assertAccessible(page, `consent page at ${width} px`);
+    const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    assert.ok(fits, `the consent page fits ${width} px`);
+    await page.screenshot({ path: `${OUTPUT}consent-${width}.png`, fullPage: true });
+    await page.getByRole("button", { name: allow ? "Allow" : "Deny" }).click();
+    await page.waitForURL(`${redirect}**`);
+    assert.equal(landed.searchParams.get("state"), `w${width}`);
+    assert.equal(landed.searchParams.get("iss"), base);
+    if (allow) {
+      assert.match(landed.searchParams.get("code") ?? "", /^kmcp_/);
+    } else {
+      assert.equal(landed.searchParams.get("error"), "access_denied");
+      assert.equal(landed.searchParams.get("code"), null);
+    }
+    await context.close();
+  }
+});

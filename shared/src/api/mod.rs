@@ -330,6 +330,7 @@ fn listed(listed: &Listed) -> Value {
             "works_until": r.works_until,
         })),
         "replaces": t.replaces.as_ref().map(|(id, hint)| json!({ "id": id.as_str(), "hint": hint })),
+        "connected_app": t.app.as_ref().map(|a| json!({ "client_id": a.client_id, "name": a.client_name })),
     })
 }
 

@@ -137,6 +137,16 @@ pub async fn rotate(
     );
     let mut old = visible(identity, record?)?;
     let profile = profile?;
+    if let Some(app) = &old.app {
+        // Its access token is replaced every hour already; a pasted token cannot stand in.
+        return Err(Error::Conflict {
+            code: "connected_app",
+            message: format!(
+                "{} connected itself by authorization and renews its own access: revoke it, then connect the app again, to replace it",
+                app.client_name
+            ),
+        });
+    }
     let token = Token::generate(&SystemRandom::new())
         .map_err(|_| Error::Internal("the system random generator failed".into()))?;
     let works_until = rotation.works_until(now)?;
