@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make build`: the six Lambda bootstraps, release, arm64 (provided.al2023), with
+# `make build`: the seven Lambda bootstraps, release, arm64 (provided.al2023), with
 # cargo-lambda (zig cross-links), and their sizes.
 source "$(dirname "$0")/lib.sh"
 
@@ -7,11 +7,11 @@ ensure_deploy_tools
 say "building release arm64 bootstraps (LTO, one codegen unit: several minutes)"
 # Three builds, as sam build does one per function: features unify within a build, and the
 # management functions must link neither the MCP stack nor the leak routes' HTTPS client.
-cargo lambda build --release --arm64 --bin generate --bin list --bin revoke --bin policy
+cargo lambda build --release --arm64 --bin generate --bin list --bin revoke --bin policy --bin consent
 cargo lambda build --release --arm64 --bin mcp
 cargo lambda build --release --arm64 --bin leaks
 limit=$((8 * 1024 * 1024))
-for f in generate list revoke policy mcp leaks; do
+for f in generate list revoke policy consent mcp leaks; do
   bootstrap="$ROOT/target/lambda/$f/bootstrap"
   size=$(stat -c %s "$bootstrap")
   awk -v f="$f" -v s="$size" -v p="$bootstrap" 'BEGIN { printf "%-9s %6.2f MB  %s\n", f, s / 1048576, p }'

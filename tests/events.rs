@@ -53,7 +53,12 @@ async fn every_sample_event_drives_its_handler() {
 
 #[tokio::test]
 async fn the_sample_events_act_for_the_demo_account_as_written() {
-    for name in ["generate.json", "list.json", "revoke.json"] {
+    for name in [
+        "generate.json",
+        "list.json",
+        "revoke.json",
+        "oauth-consent.json",
+    ] {
         let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
         let event: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();

@@ -189,6 +189,14 @@ impl Recorded {
     }
 }
 
+/// The MCP endpoint of the sample events' function URL, and MCP authorization's sample
+/// values that the story replaces with real ones.
+const SAMPLE_MCP_URL: &str =
+    "https://x7k2m4p9q1r8s5t3v6w0y2z4a6b8c0d2.lambda-url.eu-west-1.on.aws/mcp";
+const SAMPLE_CLIENT: &str = "mcpc_5e1f0c2b9a8d4e7f6a3b2c1d0e9f8a7b";
+const SAMPLE_CODE: &str = "kmcp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd22kIYR";
+const CONSENT_PAGE: &str = "https://app.knotie.ai/oauth/authorize";
+
 fn rpc(token: &str, id: u32, method: &str, params: Value) -> Value {
     let mut call = with_token(event("mcp-tools-call.json"), token);
     call["body"] = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params })
@@ -330,7 +338,12 @@ async fn story() -> Vec<(&'static str, BTreeSet<Access>)> {
     assert_eq!(status, 200, "{body}");
 
     // MCP: every tool, writes included, and the bookkeeping after the answers.
-    let mut mcp = Recorded::start(("mcp", "McpFunction"), &d, &[]).await;
+    let mut mcp = Recorded::start(
+        ("mcp", "McpFunction"),
+        &d,
+        &[("OAUTH_CONSENT_URL", CONSENT_PAGE.into())],
+    )
+    .await;
     let mut n = 0;
     let mut tool = async |mcp: &mut Recorded, name: &str, arguments: Value| -> Value {
         n += 1;
@@ -442,6 +455,103 @@ async fn story() -> Vec<(&'static str, BTreeSet<Access>)> {
     let (status, body) = revoke.call(&offboarding).await;
     assert_eq!((status, body["revoked"].clone()), (200, json!(4)), "{body}");
 
+    // MCP authorization (in the places the offboarding freed): a client registers with the
+    // MCP function, the user allows it on the consent page, and the code becomes a connected app's tokens, which call, renew
+    // and end (a replayed code or refresh token ends its grant; the revocation endpoint).
+    let mut consent = Recorded::start(
+        ("consent", "ConsentFunction"),
+        &d,
+        &[("MCP_URL", SAMPLE_MCP_URL.into())],
+    )
+    .await;
+    let (status, client) = mcp.call(&event("oauth-register.json")).await;
+    assert_eq!(status, 201, "{client}");
+    let client = client["client_id"].as_str().unwrap().to_owned();
+    let connect = async |consent: &mut Recorded, mcp: &mut Recorded| -> (Value, String) {
+        let mut allowing = as_owner("oauth-consent.json");
+        let mut decision: Value = serde_json::from_str(allowing["body"].as_str().unwrap()).unwrap();
+        let request = decision["request"]
+            .as_str()
+            .unwrap()
+            .replace(SAMPLE_CLIENT, &client);
+        let mut reviewing = allowing.clone();
+        reviewing["requestContext"]["http"]["method"] = "GET".into();
+        reviewing["routeKey"] = "GET /oauth/consent".into();
+        reviewing["rawQueryString"] = request.as_str().into();
+        reviewing["body"] = Value::Null;
+        let (status, shown) = consent.call(&reviewing).await;
+        assert_eq!(status, 200, "{shown}");
+        decision["request"] = request.into();
+        allowing["body"] = decision.to_string().into();
+        let (status, answer) = consent.call(&allowing).await;
+        assert_eq!(status, 200, "{answer}");
+        let to = answer["redirect_to"].as_str().unwrap();
+        let (_, query) = to.split_once('?').unwrap();
+        let code = form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "code")
+            .unwrap()
+            .1;
+        let mut exchanging = event("oauth-token.json");
+        let form = exchanging["body"]
+            .as_str()
+            .unwrap()
+            .replace(SAMPLE_CLIENT, &client)
+            .replace(SAMPLE_CODE, &code);
+        exchanging["body"] = form.into();
+        let (status, tokens) = mcp.call(&exchanging).await;
+        assert_eq!(status, 200, "{tokens}");
+        (tokens, exchanging["body"].as_str().unwrap().to_owned())
+    };
+    let (tokens, exchange) = connect(&mut consent, &mut mcp).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(mcp.call(&listing(access)).await.0, 200);
+    let form = |body: String| {
+        let mut posting = event("oauth-token.json");
+        posting["body"] = body.into();
+        posting
+    };
+    let renewing = |refresh: &Value| {
+        form(format!(
+            "grant_type=refresh_token&client_id={client}&refresh_token={}",
+            refresh.as_str().unwrap()
+        ))
+    };
+    let (status, renewed) = mcp.call(&renewing(&tokens["refresh_token"])).await;
+    assert_eq!(status, 200, "{renewed}");
+    assert_eq!(
+        mcp.call(&listing(renewed["access_token"].as_str().unwrap()))
+            .await
+            .0,
+        200
+    );
+    let (status, replayed) = mcp.call(&renewing(&tokens["refresh_token"])).await;
+    assert_eq!((status, &replayed["error"]), (400, &json!("invalid_grant")));
+    let (tokens, _) = connect(&mut consent, &mut mcp).await;
+    let (status, again) = mcp.call(&form(exchange)).await;
+    assert_eq!(
+        (status, &again["error"]),
+        (400, &json!("invalid_grant")),
+        "a spent code"
+    );
+    let (tokens_b, _) = connect(&mut consent, &mut mcp).await;
+    let mut revoking = event("oauth-token.json");
+    revoking["rawPath"] = "/oauth/revoke".into();
+    revoking["requestContext"]["http"]["path"] = "/oauth/revoke".into();
+    revoking["body"] = format!("token={}", tokens_b["refresh_token"].as_str().unwrap()).into();
+    assert_eq!(mcp.call(&revoking).await.0, 200);
+    assert_eq!(
+        mcp.call(&listing(tokens_b["access_token"].as_str().unwrap()))
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        mcp.call(&listing(tokens["access_token"].as_str().unwrap()))
+            .await
+            .0,
+        200
+    );
+
     // Leaks: GitHub's sample report, and a holder reporting a live token that expires.
     let keys = KeyServer::serving(crate::binaries::GITHUB_EXAMPLE_KEYS).await;
     let mut leaks = Recorded::start(
@@ -470,7 +580,9 @@ async fn story() -> Vec<(&'static str, BTreeSet<Access>)> {
     assert_eq!(status, 401, "the report revoked it: {gone}");
 
     let mut recorded = Vec::new();
-    for function in [&generate, &list, &policy_fn, &mcp, &revoke, &leaks] {
+    for function in [
+        &generate, &list, &policy_fn, &mcp, &consent, &revoke, &leaks,
+    ] {
         recorded.push(function.needed().await);
     }
     recorded

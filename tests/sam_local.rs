@@ -302,4 +302,15 @@ async fn each_function_answers_its_sample_event_with_only_the_sam_env_file() {
     let (status, reported) =
         answer("LeaksFunction", &event("credentials-revoke.json", &account)).await;
     assert_eq!(status, 202, "{reported}");
+
+    // MCP authorization: a client registers beside /mcp; the consent sample names a
+    // client no one registered here, which the page is told.
+    let (status, client) = answer("McpFunction", &event("oauth-register.json", &account)).await;
+    assert_eq!(status, 201, "{client}");
+    let (status, refused) = answer("ConsentFunction", &event("oauth-consent.json", &account)).await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (400, Some("invalid_client")),
+        "{refused}"
+    );
 }

@@ -176,3 +176,26 @@ fn the_public_routes_are_throttled_and_their_function_has_its_own_concurrency() 
         template_ref("LeaksReservedConcurrency")
     );
 }
+
+#[test]
+fn mcp_authorization_is_off_until_a_consent_page_is_given_and_its_page_api_is_signed_in() {
+    let template = template();
+    let parameter = &template["Parameters"]["OAuthConsentUrl"];
+    assert_eq!(parameter["Default"].as_str(), Some(""));
+    let consent_url = &template["Resources"]["McpFunction"]["Properties"]["Environment"]
+        ["Variables"]["OAUTH_CONSENT_URL"];
+    let expected: Value =
+        serde_norway::from_str("!If [HasOAuth, !Ref OAuthConsentUrl, !Ref AWS::NoValue]").unwrap();
+    assert_eq!(consent_url, &expected);
+    let events = template["Resources"]["ConsentFunction"]["Properties"]["Events"]
+        .as_mapping()
+        .unwrap();
+    assert_eq!(events.len(), 2);
+    for (_, event) in events {
+        assert_eq!(event["Properties"]["Path"].as_str(), Some("/oauth/consent"));
+        assert!(
+            event["Properties"]["Auth"].is_null(),
+            "the default authorizer: the person is the signed-in user"
+        );
+    }
+}

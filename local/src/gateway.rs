@@ -25,9 +25,6 @@ pub enum Route<'a> {
     Mcp,
     /// The public leak routes (no authorizer): GitHub's reports, holders' reports.
     Leaks,
-    /// MCP authorization's public routes (no authorizer): server metadata, registration,
-    /// tokens, revocation.
-    OAuth,
     /// A file of the Settings page (`web/dist`), with its content type.
     Page(&'static str, &'static str),
 }
@@ -41,7 +38,7 @@ pub enum Api {
     RevokeUser,
     Events,
     Policy,
-    /// The consent page's API (`GET`/`POST /oauth/consent`), served by the OAuth function.
+    /// The consent page's API (`GET`/`POST /oauth/consent`), served by the consent function.
     Consent,
 }
 
@@ -50,16 +47,17 @@ impl Route<'_> {
     pub fn matching<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
         let path = path.trim_end_matches('/');
         match (method, path) {
-            // The function URL serves its protected resource metadata beside /mcp.
+            // The function URL's origin is MCP authorization's server too: the metadata,
+            // registration, tokens and revocation beside /mcp.
             (_, "/mcp")
             | (
                 _,
                 "/.well-known/oauth-protected-resource"
-                | "/.well-known/oauth-protected-resource/mcp",
-            ) => Some(Route::Mcp),
-            (&Method::GET, "/.well-known/oauth-authorization-server")
+                | "/.well-known/oauth-protected-resource/mcp"
+                | "/.well-known/oauth-authorization-server",
+            )
             | (&Method::POST, "/oauth/register" | "/oauth/token" | "/oauth/revoke") => {
-                Some(Route::OAuth)
+                Some(Route::Mcp)
             }
             (&Method::GET | &Method::POST, "/oauth/consent") => {
                 Some(Route::Api(Api::Consent, None))
@@ -254,7 +252,7 @@ mod tests {
         );
         assert_eq!(
             Route::matching(&Method::POST, "/oauth/token"),
-            Some(Route::OAuth)
+            Some(Route::Mcp)
         );
         assert_eq!(Route::matching(&Method::GET, "/oauth/token"), None);
         assert_eq!(

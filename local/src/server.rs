@@ -96,12 +96,6 @@ async fn answer(
                 http::Request::from_parts(parts, lambda_http::Body::Binary(body.to_vec()));
             local.leaks.handle(request).await
         }
-        Route::OAuth => {
-            let mut request =
-                http::Request::from_parts(parts, lambda_http::Body::Binary(body.to_vec()));
-            request.extensions_mut().insert(from_address(peer));
-            local.oauth.handle(request).await
-        }
         Route::Page(file, content_type) => return Ok(page(&local, file, content_type)),
         Route::Api(api, id) => {
             let request = gateway::to_lambda_request(

@@ -28,8 +28,9 @@ pub struct Config {
     /// How long an MCP instance keeps an account profile that grants access
     /// (`MCP_ACCOUNT_CACHE_SECONDS`, 0–30, default 30; 0: read on every call).
     pub account_cache: Duration,
-    /// The MCP endpoint, for the ready-to-paste client configurations (`MCP_URL`); only
-    /// the generate function needs it.
+    /// The MCP endpoint (`MCP_URL`): for the ready-to-paste client configurations, and the
+    /// one resource MCP authorization's tokens are for. The MCP function itself needs it
+    /// only behind a domain of its own; unset, it is the function URL's.
     pub mcp_url: Option<String>,
     /// The Secrets Manager secret holding the pepper (`PEPPER_SECRET_ID`); revoke gets none.
     pub pepper_secret_id: Option<String>,
@@ -46,12 +47,11 @@ pub struct Config {
     /// Whether requests write their CloudWatch EMF line: in Lambda
     /// (`AWS_LAMBDA_FUNCTION_NAME` is set), not on the local server.
     pub emit_metrics: bool,
-    /// MCP authorization's server (`OAUTH_ISSUER`: the management API's base URL). Set,
-    /// the MCP endpoint publishes its protected resource metadata and points clients
-    /// that come without a token there; unset, it has no OAuth at all.
-    pub oauth_issuer: Option<String>,
-    /// The consent page (`OAUTH_CONSENT_URL`): the web app's page that mounts the
-    /// consent section, where a signed-in user allows or denies an app.
+    /// MCP authorization's consent page (`OAUTH_CONSENT_URL`): the web app's page that
+    /// mounts the consent section, where a signed-in user allows or denies an app. Set,
+    /// the MCP endpoint's origin is an authorization server too (its issuer): it serves
+    /// the protected resource and server metadata, registration, tokens and revocation,
+    /// and points clients that come without a token there; unset, it has no OAuth.
     pub oauth_consent_url: Option<String>,
 }
 
@@ -70,7 +70,6 @@ impl Default for Config {
             allowed_hosts: None,
             secret_scanning_keys_url: DEFAULT_SECRET_SCANNING_KEYS_URL.into(),
             emit_metrics: false,
-            oauth_issuer: None,
             oauth_consent_url: None,
         }
     }
@@ -136,7 +135,6 @@ impl Config {
                 ),
             },
             emit_metrics: var("AWS_LAMBDA_FUNCTION_NAME").is_some(),
-            oauth_issuer: url("OAUTH_ISSUER")?.map(|u| u.trim_end_matches('/').to_owned()),
             oauth_consent_url: url("OAUTH_CONSENT_URL")?,
         })
     }
@@ -155,7 +153,6 @@ impl Config {
             set(name).or_else(|| match name {
                 "TABLE_NAME" => Some(LOCAL_TABLE.to_owned()),
                 "MCP_URL" => Some(format!("http://127.0.0.1:{port}/mcp")),
-                "OAUTH_ISSUER" => Some(format!("http://127.0.0.1:{port}")),
                 "OAUTH_CONSENT_URL" => Some(format!("http://127.0.0.1:{port}/oauth/authorize")),
                 _ => None,
             })

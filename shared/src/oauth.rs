@@ -1,11 +1,14 @@
-//! MCP authorization's routes (feature `oauth`), one Lambda function behind the HTTP API:
+//! MCP authorization's routes (feature `oauth`), in two places:
 //!
-//! - public, throttled: `GET /.well-known/oauth-authorization-server` (RFC 8414),
-//!   `POST /oauth/register` (RFC 7591), `POST /oauth/token`, `POST /oauth/revoke`
-//!   (RFC 7009) — their errors are the RFCs' `{"error", "error_description"}`;
-//! - behind the JWT authorizer, for the consent page the web app mounts (the person is
-//!   the signed-in user): `GET /oauth/consent?<the authorization request>` → what to
-//!   show, and `POST /oauth/consent` `{"request", "allow"}` → where to send the person.
+//! - the authorization server's public routes, served by the MCP function beside `/mcp`
+//!   (its origin is the issuer, so a client finds everything where the endpoint is):
+//!   `GET /.well-known/oauth-authorization-server` (RFC 8414), `POST /oauth/register`
+//!   (RFC 7591), `POST /oauth/token`, `POST /oauth/revoke` (RFC 7009) — their errors are
+//!   the RFCs' `{"error", "error_description"}`: [`OAuth::protocol`];
+//! - the consent page's API, a function behind the HTTP API's JWT authorizer (the person
+//!   is the signed-in user of the web app that mounts the page): `GET
+//!   /oauth/consent?<the authorization request>` → what to show, and `POST /oauth/consent`
+//!   `{"request", "allow"}` → where to send the person: [`OAuth::answer`].
 //!
 //! The rules are [`crate::rules::oauth`]'s; this module reads requests and writes answers.
 
@@ -41,6 +44,7 @@ impl OAuth {
         OAuth { app }
     }
 
+    /// Serves the consent API on the Lambda runtime.
     pub async fn run(self) -> Result<(), lambda_http::Error> {
         let oauth = Arc::new(self);
         crate::lambda::run(move |req| {
@@ -54,45 +58,70 @@ impl OAuth {
         Ok(self.answer(req).await)
     }
 
-    /// Any route, by method and path.
+    /// The consent API, by method and path.
     pub async fn answer(&self, req: Request) -> Response<Body> {
         let path = req.uri().path().trim_end_matches('/').to_owned();
         match (req.method(), path.as_str()) {
-            (&Method::GET, "/.well-known/oauth-authorization-server") => {
-                if carries_token(req.headers()) {
-                    return reply(Err(Error::NotFound {
-                        what: "route",
-                        id: path,
-                        hint: NOT_FOR_PASTED_TOKENS,
-                    }));
-                }
-                protocol(self.metadata().map(|m| (StatusCode::OK, m)))
-            }
-            (&Method::POST, "/oauth/register") => protocol(self.register(&req).await),
-            (&Method::POST, "/oauth/token") => protocol(self.token(&req).await),
-            (&Method::POST, "/oauth/revoke") => protocol(self.revoke(&req).await),
             (&Method::GET, "/oauth/consent") => reply(self.review(&req).await),
             (&Method::POST, "/oauth/consent") => reply(self.decide(&req).await),
             _ => reply(Err(Error::NotFound {
                 what: "route",
                 id: path,
-                hint: "; this function serves MCP authorization: /.well-known/oauth-authorization-server and /oauth/*",
+                hint: "; this function serves the consent page's API: GET and POST /oauth/consent",
             })),
         }
     }
 
-    fn server(&self) -> Result<Server<'_>, Error> {
-        let config = &self.app.config;
-        match (&config.oauth_issuer, &config.mcp_url) {
-            (Some(issuer), Some(mcp_url)) => Ok(Server { issuer, mcp_url }),
-            _ => Err(Error::Internal(
-                "OAUTH_ISSUER and MCP_URL must be set for MCP authorization".into(),
-            )),
+    /// The authorization server's public routes for the MCP endpoint at `mcp_url`, or
+    /// `None` when `req` is for none of them.
+    pub async fn protocol(&self, req: &Request, mcp_url: &str) -> Option<Response<Body>> {
+        let path = req.uri().path().trim_end_matches('/');
+        let ours = matches!(
+            (req.method(), path),
+            (&Method::GET, "/.well-known/oauth-authorization-server")
+                | (
+                    &Method::POST,
+                    "/oauth/register" | "/oauth/token" | "/oauth/revoke"
+                )
+        );
+        if !ours {
+            return None;
         }
+        if req.method() == Method::GET && carries_token(req.headers()) {
+            return Some(reply(Err(Error::NotFound {
+                what: "route",
+                id: path.to_owned(),
+                hint: NOT_FOR_PASTED_TOKENS,
+            })));
+        }
+        let Some(server) = Server::of(mcp_url) else {
+            let unknown =
+                Error::Internal(format!("the MCP endpoint's URL {mcp_url:?} is not a URL").into());
+            return Some(protocol(Err(unknown)));
+        };
+        Some(protocol(match path {
+            "/oauth/register" => self.register(req).await,
+            "/oauth/token" => self.token(req, server).await,
+            "/oauth/revoke" => self.revoke(req).await,
+            _ => self.metadata(server).map(|m| (StatusCode::OK, m)),
+        }))
     }
 
-    fn metadata(&self) -> Result<Value, Error> {
-        let server = self.server()?;
+    /// The consent API's server: the MCP endpoint its tokens are for (`MCP_URL`).
+    fn consent_server(&self) -> Result<Server<'_>, Error> {
+        self.app
+            .config
+            .mcp_url
+            .as_deref()
+            .and_then(Server::of)
+            .ok_or_else(|| {
+                Error::Internal(
+                    "MCP_URL must be set to the MCP endpoint for MCP authorization".into(),
+                )
+            })
+    }
+
+    fn metadata(&self, server: Server<'_>) -> Result<Value, Error> {
         let consent = self
             .app
             .config
@@ -125,17 +154,11 @@ impl OAuth {
     }
 
     /// `POST /oauth/token` → 200 with an access token and a refresh token.
-    async fn token(&self, req: &Request) -> Result<(StatusCode, Value), Error> {
+    async fn token(&self, req: &Request, server: Server<'_>) -> Result<(StatusCode, Value), Error> {
         let request = TokenRequest::parse(bounded(req, MAX_BODY_BYTES)?)?;
         let pepper = self.app.pepper.get().await?;
-        let issued = rules::token(
-            &self.app.store,
-            pepper,
-            self.server()?,
-            request,
-            Timestamp::now(),
-        )
-        .await?;
+        let issued =
+            rules::token(&self.app.store, pepper, server, request, Timestamp::now()).await?;
         Ok((
             StatusCode::OK,
             json!({
@@ -167,7 +190,7 @@ impl OAuth {
         let request = AuthorizationRequest::parse(req.uri().query().unwrap_or("").as_bytes())?;
         let review = rules::review(
             &self.app.store,
-            self.server()?,
+            self.consent_server()?,
             &identity,
             &request,
             Timestamp::now(),
@@ -223,7 +246,7 @@ impl OAuth {
         let to = rules::decide(
             &self.app.store,
             pepper,
-            self.server()?,
+            self.consent_server()?,
             &identity,
             &request,
             decision.allow,

@@ -38,7 +38,9 @@ use serde_json::Value;
 use crate::app::App;
 use crate::browser;
 use crate::metrics;
+use crate::model::oauth::{carries_token, resource_metadata, split_origin, NOT_FOR_PASTED_TOKENS};
 use crate::model::time::Clock;
+use crate::oauth::OAuth;
 pub use bookkeeping::Bookkeeping;
 use limiter::Limiter;
 use profiles::Profiles;
@@ -48,6 +50,8 @@ use tools::Tools;
 /// The endpoint, built once per cold start.
 pub struct Mcp {
     app: Arc<App>,
+    /// MCP authorization's server, when a consent page is configured.
+    oauth: Option<OAuth>,
     service: StreamableHttpService<Tools, NeverSessionManager>,
     limiter: Arc<Limiter>,
     profiles: Arc<Profiles>,
@@ -81,8 +85,14 @@ impl Mcp {
             config,
         );
         let limiter = Arc::new(Limiter::new(app.config.rate_limit_per_minute));
+        let oauth = app
+            .config
+            .oauth_consent_url
+            .is_some()
+            .then(|| OAuth::new(Arc::clone(&app)));
         Mcp {
             app,
+            oauth,
             service,
             limiter,
             profiles,
@@ -125,9 +135,9 @@ impl Mcp {
 
     async fn serve(&self, mut req: Request, after: &mut Bookkeeping) -> Response<Body> {
         let report = &mut after.report;
-        if let Some(metadata) = self.resource_metadata(&req) {
-            report.outcome = "metadata";
-            return metadata;
+        if let Some(answer) = self.authorization(&req).await {
+            report.outcome = "authorization";
+            return answer;
         }
         if let Some(refused) = screen::check_route(&req) {
             report.outcome = "bad_request";
@@ -221,7 +231,7 @@ impl Mcp {
     /// Where this endpoint's protected resource metadata is, when MCP authorization is
     /// on: the path form for `/mcp` (RFC 9728 §3.1).
     fn resource_metadata_url(&self, req: &Request) -> Option<String> {
-        self.app.config.oauth_issuer.as_ref()?;
+        self.oauth.as_ref()?;
         let url = self.own_url(req)?;
         let (origin, path) = split_origin(&url)?;
         Some(format!(
@@ -229,27 +239,33 @@ impl Mcp {
         ))
     }
 
-    /// `GET /.well-known/oauth-protected-resource[/mcp]`: the protected resource
-    /// metadata, when MCP authorization is on.
-    fn resource_metadata(&self, req: &Request) -> Option<Response<Body>> {
+    /// MCP authorization's routes beside `/mcp`, when it is on: the protected resource
+    /// metadata (`GET /.well-known/oauth-protected-resource[/mcp]`), and the authorization
+    /// server's ([`OAuth::protocol`]). `None`: the request is for none of them.
+    async fn authorization(&self, req: &Request) -> Option<Response<Body>> {
+        let oauth = self.oauth.as_ref()?;
         let path = req.uri().path().trim_end_matches('/');
-        let wanted = matches!(
+        if !path.starts_with("/.well-known/") && !path.starts_with("/oauth/") {
+            return None;
+        }
+        let url = self.own_url(req)?;
+        let resource = matches!(
             path,
             "/.well-known/oauth-protected-resource" | "/.well-known/oauth-protected-resource/mcp"
         );
-        if !wanted || req.method() != http::Method::GET {
-            return None;
+        if !resource || req.method() != http::Method::GET {
+            return oauth.protocol(req, &url).await;
         }
-        let issuer = self.app.config.oauth_issuer.as_deref()?;
-        if crate::model::oauth::carries_token(req.headers()) {
+        if carries_token(req.headers()) {
             return Some(rpc_error(
                 StatusCode::NOT_FOUND,
                 Value::Null,
                 INVALID_REQUEST,
-                crate::model::oauth::NOT_FOR_PASTED_TOKENS.trim_start_matches("; "),
+                NOT_FOR_PASTED_TOKENS.trim_start_matches("; "),
             ));
         }
-        let metadata = crate::model::oauth::resource_metadata(&self.own_url(req)?, issuer);
+        let (issuer, _) = split_origin(&url)?;
+        let metadata = resource_metadata(&url, issuer);
         let mut response = Response::new(Body::Text(metadata.to_string()));
         let headers = response.headers_mut();
         headers.insert(
@@ -286,18 +302,4 @@ impl Mcp {
         )
         .await
     }
-}
-
-/// `https://host:port` and `/path` of a URL.
-fn split_origin(url: &str) -> Option<(&str, &str)> {
-    let after_scheme = url.find("://")?.checked_add(3)?;
-    let path_at = url
-        .get(after_scheme..)?
-        .find('/')
-        .and_then(|i| i.checked_add(after_scheme))
-        .unwrap_or(url.len());
-    Some((
-        url.get(..path_at)?,
-        url.get(path_at..)?.trim_end_matches('/'),
-    ))
 }

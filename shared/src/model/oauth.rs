@@ -637,6 +637,20 @@ pub fn server_metadata(issuer: &str, authorize: &str) -> Value {
     })
 }
 
+/// `https://host:port` and `/path` of a URL.
+pub fn split_origin(url: &str) -> Option<(&str, &str)> {
+    let after_scheme = url.find("://")?.checked_add(3)?;
+    let path_at = url
+        .get(after_scheme..)?
+        .find('/')
+        .and_then(|i| i.checked_add(after_scheme))
+        .unwrap_or(url.len());
+    Some((
+        url.get(..path_at)?,
+        url.get(path_at..)?.trim_end_matches('/'),
+    ))
+}
+
 /// The MCP endpoint's protected resource metadata (RFC 9728): which server authorizes
 /// it, the scopes its tools need, and that tokens go in the Authorization header.
 pub fn resource_metadata(mcp_url: &str, issuer: &str) -> Value {

@@ -16,8 +16,8 @@ use crate::model::events::{Revocation, RevokedReason};
 use crate::model::hashing::Pepper;
 use crate::model::ids::TokenId;
 use crate::model::oauth::{
-    resource_is, AuthorizationRequest, Client, Code, OAuthError, Refresh, Registration,
-    TokenRequest, ACCESS_LIFETIME, CODE_LIFETIME,
+    resource_is, split_origin, AuthorizationRequest, Client, Code, OAuthError, Refresh,
+    Registration, TokenRequest, ACCESS_LIFETIME, CODE_LIFETIME,
 };
 use crate::model::policy::Policy;
 use crate::model::roles::Identity;
@@ -39,6 +39,15 @@ pub struct Server<'a> {
     pub issuer: &'a str,
     /// The one resource its tokens are for: the MCP endpoint.
     pub mcp_url: &'a str,
+}
+
+impl Server<'_> {
+    /// The authorization server of the MCP endpoint at `mcp_url`: its origin, which serves
+    /// the metadata, registration, token and revocation routes beside `/mcp`.
+    pub fn of(mcp_url: &str) -> Option<Server<'_>> {
+        let (issuer, _) = split_origin(mcp_url)?;
+        Some(Server { issuer, mcp_url })
+    }
 }
 
 /// Registers a public client (RFC 7591) for `source`.

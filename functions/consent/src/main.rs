@@ -1,6 +1,6 @@
-//! MCP authorization's routes on the HTTP API — server metadata, client registration,
-//! tokens and revocation (public, throttled) and the consent page's API (behind the JWT
-//! authorizer): see [`knotie::oauth`].
+//! The consent page's API on the HTTP API, behind the JWT authorizer: `GET` and `POST
+//! /oauth/consent`, where a signed-in Knotie user allows or denies an app that asks to
+//! connect. The rest of MCP authorization is the MCP function's: see [`knotie::oauth`].
 
 use std::sync::Arc;
 
