@@ -480,3 +480,86 @@ fn only_calls_without_a_token_are_pointed_at_authorization() {
     assert_eq!(asm["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(asm["issuer"], server.base);
 }
+
+/// A JSON-RPC POST to `/mcp` with `token`: the status, the `WWW-Authenticate` challenge
+/// and the answer.
+fn mcp_post(server: &Server, token: &str, message: Value) -> (u16, String, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!("{}/mcp", server.base))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("authorization", format!("Bearer {token}"))
+        .body(message.to_string())
+        .unwrap();
+    let response = agent.run(request).unwrap();
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = response.into_body().read_to_string().unwrap();
+    (
+        status,
+        challenge,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+#[test]
+fn a_connected_app_lacking_a_scope_is_asked_to_step_up_and_a_pasted_token_is_told() {
+    let server = start("knotie-oauth-step-up-test");
+    let client = register(&server, &[REDIRECT]);
+    let asked = authorization(&client, REDIRECT, &[("scope", "customers:read")]);
+    let (status, answer) = approve(&server, &asked, "acct_demo");
+    assert_eq!(status, 200, "{answer}");
+    let code = param(answer["redirect_to"].as_str().unwrap(), "code").unwrap();
+    let (status, tokens) = exchange(&server, &client, &code, Some(VERIFIER));
+    assert_eq!(
+        (status, tokens["scope"].as_str()),
+        (200, Some("customers:read"))
+    );
+    let access = tokens["access_token"].as_str().unwrap();
+    let calling = |tool: &str| {
+        json!({ "jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                "params": { "name": tool, "arguments": {} } })
+    };
+    let (status, _, body) = mcp_post(&server, access, calling("list_customers"));
+    assert_eq!(status, 200, "{body}");
+    let (status, challenge, body) = mcp_post(&server, access, calling("get_usage_analytics"));
+    assert_eq!(status, 403, "{body}");
+    let metadata = format!("{}/.well-known/oauth-protected-resource/mcp", server.base);
+    assert_eq!(
+        challenge,
+        format!(
+            "Bearer error=\"insufficient_scope\", scope=\"customers:read analytics:read\", resource_metadata=\"{metadata}\""
+        )
+    );
+    assert_eq!(body["id"], 7);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("analytics:read"), "{message}");
+    // The grant still works for what it has.
+    assert_eq!(mcp_post(&server, access, calling("list_customers")).0, 200);
+
+    // A person's pasted token lacking the scope: the tool's refusal, no invitation.
+    let (status, made) = call(
+        "POST",
+        &format!("{}/mcp-tokens", server.base),
+        "acct_demo",
+        Some(r#"{"name": "narrow", "scopes": ["customers:read"]}"#),
+    );
+    assert_eq!(status, 201, "{made}");
+    let pasted = made["token"].as_str().unwrap();
+    let (status, challenge, body) = mcp_post(&server, pasted, calling("get_usage_analytics"));
+    assert_eq!((status, challenge.as_str()), (200, ""), "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("needs the analytics:read scope"),
+        "{message}"
+    );
+}

@@ -50,6 +50,8 @@ use tools::Tools;
 /// The endpoint, built once per cold start.
 pub struct Mcp {
     app: Arc<App>,
+    /// The tools, for the scope a call needs before it reaches rmcp (step-up).
+    tools: Tools,
     /// MCP authorization's server, when a consent page is configured.
     oauth: Option<OAuth>,
     service: StreamableHttpService<Tools, NeverSessionManager>,
@@ -79,8 +81,9 @@ impl Mcp {
         let profiles = Arc::new(Profiles::new(app.config.account_cache));
         let tools = Tools::new(Arc::clone(&app), Arc::clone(&profiles));
         // Stateless: rmcp asks for a handler per request; a clone is two Arc bumps.
+        let handler = tools.clone();
         let service = StreamableHttpService::new(
-            move || Ok(tools.clone()),
+            move || Ok(handler.clone()),
             Arc::new(NeverSessionManager::default()),
             config,
         );
@@ -92,6 +95,7 @@ impl Mcp {
             .then(|| OAuth::new(Arc::clone(&app)));
         Mcp {
             app,
+            tools,
             oauth,
             service,
             limiter,
@@ -176,6 +180,11 @@ impl Mcp {
         };
         let report = &mut after.report;
         report.token_id = Some(authenticated.caller.token_id.to_string());
+        if let Some(answer) = self.step_up(&req, message.as_ref().ok(), &authenticated, &id) {
+            report.outcome = "insufficient_scope";
+            after.admitted(authenticated.record_use, authenticated.send);
+            return answer;
+        }
         if let Some(answer) = screen::check_message(message, id) {
             if answer.status() != StatusCode::ACCEPTED {
                 report.outcome = "bad_request";
@@ -277,6 +286,34 @@ impl Mcp {
             http::HeaderValue::from_static("max-age=300"),
         );
         Some(response)
+    }
+
+    /// 403 `insufficient_scope` for a connected app's tool call that needs a scope its
+    /// person could grant it (MCP's step-up authorization: the client asks them again);
+    /// `None` otherwise — a pasted token's call, or a scope no consent could give, gets
+    /// the tool's own refusal, which names the scope.
+    fn step_up(
+        &self,
+        req: &Request,
+        message: Option<&Value>,
+        authenticated: &auth::Authenticated,
+        id: &Value,
+    ) -> Option<Response<Body>> {
+        let message = message?;
+        if message.get("method").and_then(Value::as_str) != Some("tools/call") {
+            return None;
+        }
+        let name = message.get("params")?.get("name")?.as_str()?;
+        let needed = self.tools.scope_needed(name)?;
+        let scopes = authenticated.caller.step_up(needed)?;
+        let metadata = self.resource_metadata_url(req)?;
+        Some(screen::insufficient_scope(
+            id.clone(),
+            name,
+            needed,
+            scopes,
+            &metadata,
+        ))
     }
 
     /// The admitted caller, or why the request is refused.

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::limiter::Quota;
 use crate::error::{Error, TokenRefusal};
+use crate::model::scope::{Scope, Scopes};
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const PARSE_ERROR: i64 = -32700;
@@ -165,7 +166,7 @@ pub fn refusal(err: &Error, id: Value, resource_metadata: Option<&str>) -> Respo
             false => "Bearer error=\"invalid_token\"".to_owned(),
         };
         if let Some(url) = resource_metadata {
-            let scopes = crate::model::scope::Scopes::all().to_strings().join(" ");
+            let scopes = Scopes::all().to_strings().join(" ");
             let sep = if came_without { " " } else { ", " };
             challenge = format!("{challenge}{sep}resource_metadata=\"{url}\", scope=\"{scopes}\"");
         }
@@ -174,6 +175,31 @@ pub fn refusal(err: &Error, id: Value, resource_metadata: Option<&str>) -> Respo
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, value);
         }
+    }
+    response
+}
+
+/// 403 for a call that needs `needed`, with the challenge that asks for `scopes`
+/// (RFC 6750 §3.1, MCP's step-up authorization).
+pub fn insufficient_scope(
+    id: Value,
+    tool: &str,
+    needed: Scope,
+    scopes: Scopes,
+    resource_metadata: &str,
+) -> Response<Body> {
+    let message = format!(
+        "the tool {tool} needs the {needed} scope, which this app was not given: connect it again and allow {needed}"
+    );
+    let mut response = rpc_error(StatusCode::FORBIDDEN, id, -32003, message);
+    let challenge = format!(
+        "Bearer error=\"insufficient_scope\", scope=\"{}\", resource_metadata=\"{resource_metadata}\"",
+        scopes.to_strings().join(" ")
+    );
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
     }
     response
 }

@@ -102,6 +102,10 @@ pub struct Caller {
     pub token_id: TokenId,
     /// What the token may do under the account's policy today.
     pub scopes: Scopes,
+    /// What a connected app's person could grant it if asked again — what the policy
+    /// lets its maker's role have; none for a person's pasted token, which no
+    /// authorization flow can widen.
+    pub grantable: Scopes,
     /// When the token stops working, if it does.
     pub expires_at: Option<Timestamp>,
     /// The hint of the token a rotation replaced it with: it works only for its overlap.
@@ -115,6 +119,12 @@ pub struct Caller {
 impl Caller {
     pub fn may(&self, scope: Scope) -> bool {
         self.scopes.contains(scope)
+    }
+
+    /// The scopes to ask the person for when a call needs `scope` this token lacks, if
+    /// asking can get it (step-up authorization): the ones it has, and that one.
+    pub fn step_up(&self, scope: Scope) -> Option<Scopes> {
+        (!self.may(scope) && self.grantable.contains(scope)).then(|| self.scopes.with(scope))
     }
 
     /// This token, making a change with `tool`: what its history records.
@@ -232,6 +242,10 @@ pub fn admit(
         scopes: account
             .policy
             .effective_scopes(grant.scopes, grant.creator_role),
+        grantable: match grant.connected {
+            true => account.policy.scopes_for(grant.creator_role),
+            false => Scopes::from_iter([]),
+        },
         expires_at: ends,
         replaced_by: grant.replacement.as_ref().map(|r| r.hint.clone()),
         profile: account.clone(),
@@ -466,6 +480,40 @@ mod tests {
             TokenRefusal::Leaked
         );
         assert_eq!(counted(Some(RevokedReason::User)), TokenRefusal::Revoked);
+    }
+
+    #[test]
+    fn only_a_connected_app_is_asked_to_step_up_and_only_for_what_its_person_can_grant() {
+        let policy = Policy {
+            allowed_scopes: Scopes::parse(["customers:read", "analytics:read"]).unwrap(),
+            ..Policy::default()
+        };
+        let profile = account(true, policy);
+        let narrow = Scopes::parse(["customers:read"]).unwrap();
+        let admitted = |connected| {
+            let made = Grant {
+                scopes: narrow,
+                connected,
+                ..grant()
+            };
+            match admit(Some(&made), Profile::Read(&profile), None, at(DAY)) {
+                Admission::Admitted(caller) => caller,
+                _ => panic!("refused"),
+            }
+        };
+        let app = admitted(true);
+        assert_eq!(
+            app.step_up(Scope::AnalyticsRead),
+            Some(Scopes::parse(["customers:read", "analytics:read"]).unwrap())
+        );
+        assert_eq!(app.step_up(Scope::CustomersRead), None, "it has it");
+        assert_eq!(
+            app.step_up(Scope::CreditsWrite),
+            None,
+            "the policy forbids it"
+        );
+        let pasted = admitted(false);
+        assert_eq!(pasted.step_up(Scope::AnalyticsRead), None);
     }
 
     #[test]

@@ -102,6 +102,11 @@ impl Scopes {
         Scopes(self.0 & other.0)
     }
 
+    /// This set and `scope`.
+    pub fn with(self, scope: Scope) -> Scopes {
+        Scopes(self.0 | bit(scope))
+    }
+
     /// The scopes of this set that `other` lacks.
     pub fn without(self, other: Scopes) -> Scopes {
         Scopes(self.0 & !other.0)

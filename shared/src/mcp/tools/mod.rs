@@ -70,6 +70,11 @@ impl Tools {
     }
 
     /// Every tool, from each toolset.
+    /// The scope the tool `name` needs, if it is a tool and needs one.
+    pub fn scope_needed(&self, name: &str) -> Option<Scope> {
+        self.router.get(name).and_then(required_scope)
+    }
+
     pub fn router() -> ToolRouter<Tools> {
         let mut router = Self::account_tools();
         for toolset in [
