@@ -1,4 +1,4 @@
-//! MCP authorization against `make dev`'s server over HTTP: the Python SDK's OAuth client
+//! MCP authorization against `make dev`'s server over HTTP: the Python and TypeScript SDKs' OAuth clients
 //! through the whole flow, and each mistake a client (or an attacker) can make answered
 //! with the RFC's error, never a 5xx.
 
@@ -135,82 +135,136 @@ fn grant_row(server: &Server, account: &str, id: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// An SDK's OAuth client script run against the server: the steps it printed so far.
+struct Driven {
+    child: std::process::Child,
+    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+    steps: Vec<Value>,
+}
+
+impl Driven {
+    fn start(mut command: Command) -> Driven {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the client runs");
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        Driven {
+            child,
+            lines,
+            steps: Vec::new(),
+        }
+    }
+
+    fn next(&mut self) -> Value {
+        let line = self.lines.next().expect("a step").unwrap();
+        let step: Value = serde_json::from_str(&line).unwrap();
+        assert_ne!(step["step"], "failed", "{:?} {step}", self.steps);
+        self.steps.push(step.clone());
+        step
+    }
+
+    fn until(&mut self, name: &str) -> Value {
+        loop {
+            let step = self.next();
+            if step["step"] == name {
+                return step;
+            }
+        }
+    }
+
+    fn step(&self, name: &str) -> Value {
+        let found = self.steps.iter().find(|s| s["step"] == name);
+        found
+            .unwrap_or_else(|| panic!("no {name} in {:?}", self.steps))
+            .clone()
+    }
+
+    /// Lets the script go on from its `waiting` step.
+    fn resume(&mut self) {
+        writeln!(self.child.stdin.as_mut().unwrap()).unwrap();
+    }
+
+    /// Through the flow to `waiting`: discovery, registration, PKCE, the consent, the
+    /// tokens, calls and a refresh, each as MCP authorization has them. The grant's id.
+    fn connected(&mut self, server: &Server, app: &str) -> String {
+        self.until("waiting");
+        let authorize = self.step("authorize");
+        assert_eq!(
+            authorize["endpoint"],
+            format!("{}/oauth/authorize", server.base)
+        );
+        // (`state` is the client's choice: PKCE is what binds the code to it.)
+        for p in ["code_challenge", "code_challenge_method", "resource"] {
+            assert!(
+                authorize["params"].as_array().unwrap().contains(&json!(p)),
+                "{authorize}"
+            );
+        }
+        assert_eq!(self.step("consent")["body"]["client"]["name"], app);
+        let connected = self.step("connected");
+        assert_eq!(connected["access_prefix"], "kmcp_");
+        assert_eq!(connected["expires_in"], 3600);
+        assert_eq!(self.step("tools")["names"].as_array().unwrap().len(), 14);
+        let call_step = self.step("call");
+        assert_eq!(call_step["is_error"], false, "{call_step}");
+        let refreshed = self.step("refreshed");
+        assert_eq!(
+            (
+                refreshed["is_error"].clone(),
+                refreshed["access_changed"].clone(),
+                refreshed["refresh_changed"].clone()
+            ),
+            (json!(false), json!(true), json!(true))
+        );
+        let grant = call_step["structured"]["token"]["id"].as_str().unwrap();
+        // The grant is a row of Settings → MCP Tokens, named for the app.
+        let row = grant_row(server, "acct_demo", grant);
+        assert_eq!(row["name"], app, "{row}");
+        assert_eq!(row["status"], "active");
+        grant.to_owned()
+    }
+
+    /// Once the grant ended: the next call refused, and the SDK asking a person to
+    /// authorize again (which the script refuses).
+    fn refused_after(mut self) {
+        self.resume();
+        let after = loop {
+            let step = self.next();
+            if step["step"] == "after_revoke" {
+                break step;
+            }
+            assert_eq!(step["step"], "authorize", "{step}");
+        };
+        assert_eq!(after["refused"], true, "{after}");
+        assert_eq!(
+            after["authorizations"], 2,
+            "the SDK asked for a new authorization: {after}"
+        );
+        self.child.wait().unwrap();
+    }
+}
+
 #[test]
 fn the_python_sdk_connects_by_oauth_refreshes_and_a_replayed_refresh_token_ends_the_grant() {
     let server = start("knotie-oauth-python-test");
-    let mut child = Command::new(env("KNOTIE_PYTHON"))
+    let mut python = Command::new(env("KNOTIE_PYTHON"));
+    python
         .arg(format!("{}/python_oauth.py", env("KNOTIE_CLIENTS")))
-        .arg(format!("{}/mcp", server.base))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the Python client runs");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut steps: Vec<Value> = Vec::new();
-    let mut next = |steps: &mut Vec<Value>| -> Value {
-        let line = lines.next().expect("a step").unwrap();
-        let step: Value = serde_json::from_str(&line).unwrap();
-        assert_ne!(step["step"], "failed", "{steps:?} {step}");
-        steps.push(step.clone());
-        step
-    };
-    loop {
-        if next(&mut steps)["step"] == "waiting" {
-            break;
-        }
-    }
-    let step = |name: &str| steps.iter().find(|s| s["step"] == name).unwrap().clone();
-    let authorize = step("authorize");
-    assert_eq!(
-        authorize["endpoint"],
-        format!("{}/oauth/authorize", server.base)
-    );
-    for p in [
-        "code_challenge",
-        "code_challenge_method",
-        "resource",
-        "state",
-    ] {
-        assert!(
-            authorize["params"].as_array().unwrap().contains(&json!(p)),
-            "{authorize}"
-        );
-    }
-    assert_eq!(
-        step("consent")["body"]["client"]["name"],
-        "Python SDK test app"
-    );
-    let connected = step("connected");
-    assert_eq!(connected["access_prefix"], "kmcp_");
-    assert_eq!(connected["expires_in"], 3600);
-    assert_eq!(step("tools")["names"].as_array().unwrap().len(), 14);
-    let call_step = step("call");
-    assert_eq!(call_step["is_error"], false, "{call_step}");
-    let grant = call_step["structured"]["token"]["id"]
+        .arg(format!("{}/mcp", server.base));
+    let mut client = Driven::start(python);
+    let grant = client.connected(&server, "Python SDK test app");
+
+    // The spent refresh token, replayed: refused, and the grant ends for everyone.
+    let spent = client.step("refreshed")["spent_refresh"]
         .as_str()
         .unwrap()
         .to_owned();
-    let refreshed = step("refreshed");
-    assert_eq!(
-        (
-            refreshed["is_error"].clone(),
-            refreshed["access_changed"].clone(),
-            refreshed["refresh_changed"].clone()
-        ),
-        (json!(false), json!(true), json!(true))
-    );
-
-    // The grant is a row of Settings → MCP Tokens, named for the app.
-    let row = grant_row(&server, "acct_demo", &grant);
-    assert_eq!(row["name"], "Python SDK test app", "{row}");
-    assert_eq!(row["status"], "active");
-
-    // The spent refresh token, replayed: refused, and the grant ends for everyone.
-    let spent = refreshed["spent_refresh"].as_str().unwrap();
     let (status, body) = form(
         &format!("{}/oauth/token", server.base),
-        &[("grant_type", "refresh_token"), ("refresh_token", spent)],
+        &[("grant_type", "refresh_token"), ("refresh_token", &spent)],
     );
     assert_eq!(
         (status, body["error"].as_str()),
@@ -223,22 +277,27 @@ fn the_python_sdk_connects_by_oauth_refreshes_and_a_replayed_refresh_token_ends_
         (Some("revoked"), Some("replayed")),
         "{row}"
     );
+    client.refused_after();
+}
 
-    writeln!(child.stdin.as_mut().unwrap()).unwrap();
-    // The SDK meets the 401 by asking a person to authorize again (the script refuses).
-    let after = loop {
-        let step = next(&mut steps);
-        if step["step"] == "after_revoke" {
-            break step;
-        }
-        assert_eq!(step["step"], "authorize", "{step}");
-    };
-    assert_eq!(after["refused"], true, "{after}");
-    assert_eq!(
-        after["authorizations"], 2,
-        "the SDK asked for a new authorization: {after}"
+#[test]
+fn the_typescript_sdk_connects_by_oauth_and_a_revoke_in_settings_ends_it() {
+    let server = start("knotie-oauth-typescript-test");
+    let mut node = Command::new("node");
+    node.arg(format!("{}/ts_oauth.mjs", env("KNOTIE_CLIENTS")))
+        .arg(format!("{}/mcp", server.base));
+    let mut client = Driven::start(node);
+    let grant = client.connected(&server, "TypeScript SDK test app");
+    let (status, _) = call(
+        "DELETE",
+        &format!("{}/mcp-tokens/{grant}", server.base),
+        "acct_demo",
+        None,
     );
-    child.wait().unwrap();
+    assert_eq!(status, 204);
+    let row = grant_row(&server, "acct_demo", &grant);
+    assert_eq!(row["status"], "revoked", "{row}");
+    client.refused_after();
 }
 
 #[test]
