@@ -1,6 +1,6 @@
-//! MCP authorization against `make dev`'s server over HTTP: the Python and TypeScript SDKs' OAuth clients
-//! through the whole flow, and each mistake a client (or an attacker) can make answered
-//! with the RFC's error, never a 5xx.
+//! MCP authorization against `make dev`'s server over HTTP: the Python and TypeScript
+//! SDKs' OAuth clients through the whole flow, and each mistake a client (or an attacker)
+//! can make answered with the RFC's error, never a 5xx.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
