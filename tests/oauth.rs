@@ -622,3 +622,130 @@ fn a_connected_app_lacking_a_scope_is_asked_to_step_up_and_a_pasted_token_is_tol
         "{message}"
     );
 }
+
+/// Client ID Metadata Documents on loopback: what each path answers, and the base URL.
+fn document_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let own = base.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let own = own.clone();
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                BufReader::new(&stream).read_line(&mut line).unwrap();
+                let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let document = |id: &str, padding: usize| {
+                    json!({
+                        "client_id": id,
+                        "client_name": "Document App",
+                        "redirect_uris": [REDIRECT],
+                        "padding": "x".repeat(padding),
+                    })
+                    .to_string()
+                };
+                let (status, body) = match path.as_str() {
+                    "/good.json" => ("200 OK", document(&format!("{own}/good.json"), 0)),
+                    "/unsigned.json" => ("200 OK", document("https://elsewhere.example/c.json", 0)),
+                    "/big.json" => ("200 OK", document(&format!("{own}/big.json"), 20_000)),
+                    "/moved.json" => ("302 Found", String::new()),
+                    "/slow.json" => {
+                        std::thread::sleep(std::time::Duration::from_secs(5));
+                        ("200 OK", document(&format!("{own}/slow.json"), 0))
+                    }
+                    _ => ("404 Not Found", String::new()),
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\nlocation: /good.json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    base
+}
+
+#[test]
+fn a_client_named_by_its_metadata_document_connects_and_bad_documents_are_refused() {
+    let server = start("knotie-oauth-documents-test");
+    let documents = document_server();
+    let (status, asm) = call_as(
+        "GET",
+        &format!("{}/.well-known/oauth-authorization-server", server.base),
+        &[],
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(asm["client_id_metadata_document_supported"], true);
+
+    let client = format!("{documents}/good.json");
+    let asked = authorization(&client, REDIRECT, &[]);
+    let review = |query: &str| {
+        call_as(
+            "GET",
+            &format!("{}/oauth/consent?{query}", server.base),
+            &[],
+            None,
+        )
+    };
+    let (status, shown) = review(&asked);
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["client"]["name"], "Document App");
+    assert_eq!(shown["client"]["redirect_host"], "127.0.0.1:33418");
+    let (status, answer) = approve(&server, &asked, "acct_demo");
+    assert_eq!(status, 200, "{answer}");
+    let code = param(answer["redirect_to"].as_str().unwrap(), "code").unwrap();
+    let (status, tokens) = exchange(&server, &client, &code, Some(VERIFIER));
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(
+        mcp_status(&server, tokens["access_token"].as_str().unwrap()),
+        200
+    );
+    let (_, list) = call(
+        "GET",
+        &format!("{}/mcp-tokens", server.base),
+        "acct_demo",
+        None,
+    );
+    let row = list["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["connected_app"]["client_id"] == client.as_str())
+        .unwrap_or_else(|| panic!("the grant is listed: {list}"));
+    assert_eq!(row["name"], "Document App");
+
+    // A redirect URI the document does not list is the person's error, never a redirect.
+    let (status, refused) = review(&authorization(&client, "http://127.0.0.1:9/elsewhere", &[]));
+    assert_eq!(status, 400, "{refused}");
+    for (path, says) in [
+        ("/unsigned.json", "must name itself"),
+        ("/big.json", "over 16384 bytes"),
+        ("/moved.json", "302"),
+        ("/slow.json", "within"),
+        ("/missing.json", "404"),
+    ] {
+        let (status, refused) =
+            review(&authorization(&format!("{documents}{path}"), REDIRECT, &[]));
+        assert_eq!(
+            (status, refused["error"]["code"].as_str()),
+            (400, Some("invalid_client")),
+            "{path}: {refused}"
+        );
+        let message = refused["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{path}: {message}");
+    }
+    // Not read from a private address, nor with a URL the draft refuses.
+    for (id, says) in [
+        ("https://10.0.0.1/client.json", "public"),
+        ("https://example.com/", "path"),
+        ("https://user@example.com/c.json", "credentials"),
+    ] {
+        let (status, refused) = review(&authorization(id, REDIRECT, &[]));
+        assert_eq!(status, 400, "{id}: {refused}");
+        let message = refused["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{id}: {message}");
+    }
+}

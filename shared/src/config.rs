@@ -53,6 +53,10 @@ pub struct Config {
     /// the protected resource and server metadata, registration, tokens and revocation,
     /// and points clients that come without a token there; unset, it has no OAuth.
     pub oauth_consent_url: Option<String>,
+    /// Whether client metadata documents are also read from this machine over plain
+    /// HTTP: only the local server's (its tests serve documents on loopback). Deployed,
+    /// only https from public addresses.
+    pub oauth_local_documents: bool,
 }
 
 /// The settings of a deployment that sets nothing but its table.
@@ -71,6 +75,7 @@ impl Default for Config {
             secret_scanning_keys_url: DEFAULT_SECRET_SCANNING_KEYS_URL.into(),
             emit_metrics: false,
             oauth_consent_url: None,
+            oauth_local_documents: false,
         }
     }
 }
@@ -136,6 +141,7 @@ impl Config {
             },
             emit_metrics: var("AWS_LAMBDA_FUNCTION_NAME").is_some(),
             oauth_consent_url: url("OAUTH_CONSENT_URL")?,
+            oauth_local_documents: false,
         })
     }
 
@@ -162,6 +168,7 @@ impl Config {
             allowed_origins: vec!["http://127.0.0.1:*".into(), "http://localhost:*".into()],
             allowed_hosts: Some(vec!["127.0.0.1".into(), "localhost".into(), "::1".into()]),
             emit_metrics: false,
+            oauth_local_documents: true,
             ..config
         })
     }

@@ -10,14 +10,18 @@
 //!    account's customers, agents, credits and analytics — as read → decide → write.
 //! 4. The wiring a function is built from: [`config`] (read once), [`aws`] (SDK clients),
 //!    [`secrets`] (the pepper), [`logging`] (never a secret, at any level), [`metrics`]
-//!    (the one EMF line per request), [`app`] (config, store and pepper, built once) and
-//!    [`lambda`] (the runtime loop that answers first and finishes after).
+//!    (the one EMF line per request), [`app`] (config, store and pepper, built once),
+//!    [`lambda`] (the runtime loop that answers first and finishes after) and, with the
+//!    `fetch` feature, `fetch` (documents read from elsewhere, bounded; public addresses
+//!    only for a URL a stranger chose).
 //! 5. The edges, which turn requests into calls of the rules and the store, built from
 //!    the wiring: [`browser`] (the Origin and Host allow-lists, checked first), [`api`]
 //!    (the management routes, the caller from JWT claims), with the `leaks` feature,
 //!    [`leaks`] (the public leak routes, answering through `api`'s replies) and, with the
 //!    `mcp` feature, [`mcp`] (the endpoint, bearer-token authentication — where
-//!    revocation is checked on every call — and the tools, each declaring its scope).
+//!    revocation is checked on every call — and the tools, each declaring its scope),
+//!    and with `oauth`, `oauth` (MCP authorization: the server's public routes beside
+//!    `/mcp`, and the consent page's API).
 
 // Library code may not unwrap, expect, panic or index unchecked (tests may): a panic fails
 // the invocation it happens in. The release profile unwinds (panic = "unwind", see the
@@ -41,6 +45,8 @@ pub mod aws;
 pub mod browser;
 pub mod config;
 pub mod error;
+#[cfg(feature = "fetch")]
+pub mod fetch;
 pub mod lambda;
 #[cfg(feature = "leaks")]
 pub mod leaks;

@@ -13,16 +13,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper::body::Bytes;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use tokio::sync::Mutex;
 
 use super::github::{PublicKeys, Verdict};
 use crate::error::{BoxError, Error};
+use crate::fetch::{Fetcher, Reach};
 
 const READ_AT_MOST_EVERY: Duration = Duration::from_secs(60);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
@@ -33,7 +28,7 @@ const MAX_ABSENT: usize = 1_000;
 
 pub struct KeySource {
     url: String,
-    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    fetcher: Fetcher,
     state: Mutex<State>,
     read_every: Duration,
 }
@@ -49,14 +44,9 @@ struct State {
 
 impl KeySource {
     pub fn new(url: impl Into<String>) -> KeySource {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_http1()
-            .build();
         KeySource {
             url: url.into(),
-            client: Client::builder(TokioExecutor::new()).build(https),
+            fetcher: Fetcher::new(Reach::Configured, FETCH_TIMEOUT, MAX_DOCUMENT),
             state: Mutex::new(State::default()),
             read_every: READ_AT_MOST_EVERY,
         }
@@ -128,17 +118,8 @@ impl KeySource {
     }
 
     async fn fetch(&self) -> Result<PublicKeys, BoxError> {
-        let request = http::Request::get(&self.url)
-            .header(http::header::USER_AGENT, "knotie-mcp-tokens")
-            .header(http::header::ACCEPT, "application/json")
-            .body(Empty::new())?;
-        let response = tokio::time::timeout(FETCH_TIMEOUT, self.client.request(request)).await??;
-        if !response.status().is_success() {
-            return Err(format!("the keys document answered {}", response.status()).into());
-        }
-        let body = Limited::new(response.into_body(), MAX_DOCUMENT);
-        let body = tokio::time::timeout(FETCH_TIMEOUT, body.collect()).await??;
-        Ok(PublicKeys::from_document(&body.to_bytes())?)
+        let body = self.fetcher.get(&self.url, "application/json").await?;
+        Ok(PublicKeys::from_document(&body)?)
     }
 }
 

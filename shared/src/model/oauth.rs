@@ -254,6 +254,48 @@ impl Client {
     }
 }
 
+/// Whether a client id is a URL: the client is described by the Client ID Metadata
+/// Document there, not registered here.
+pub fn is_document_client(client_id: &str) -> bool {
+    client_id.starts_with("https://") || client_id.starts_with("http://")
+}
+
+/// A client id that names its metadata document, checked as the Client ID Metadata
+/// Document draft asks: https, a path, no fragment, no credentials, no dot segments, at
+/// most 2048 characters. (The local server also reads `http://` on loopback; the
+/// fetcher decides which schemes and addresses it reaches.)
+pub fn document_url(client_id: &str) -> Result<&str, OAuthError> {
+    let bad = |why: &str| {
+        Err(OAuthError::invalid_client(format!(
+            "client_id {client_id:?} is not a usable client metadata document URL: {why}"
+        )))
+    };
+    if client_id.len() > MAX_PARAM {
+        return bad("it is too long");
+    }
+    let Ok(uri) = client_id.parse::<http::Uri>() else {
+        return bad("it is not a URL");
+    };
+    let authority = uri.authority().map(|a| a.as_str()).unwrap_or_default();
+    let path = uri.path();
+    if client_id.contains('#') {
+        return bad("it has a fragment");
+    }
+    if authority.is_empty() || authority.contains('@') {
+        return bad("it must name a host, without credentials");
+    }
+    if path.is_empty() || path == "/" {
+        return bad("it must have a path");
+    }
+    if path
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
+        return bad("it has dot segments");
+    }
+    Ok(client_id)
+}
+
 /// What a client says of itself: a registration request (RFC 7591) or a metadata
 /// document. Unknown fields are ignored, as RFC 7591 asks.
 #[derive(Deserialize)]
@@ -633,7 +675,7 @@ pub fn server_metadata(issuer: &str, authorize: &str) -> Value {
         "revocation_endpoint_auth_methods_supported": ["none"],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
-        "client_id_metadata_document_supported": false,
+        "client_id_metadata_document_supported": true,
     })
 }
 
@@ -696,6 +738,31 @@ mod tests {
             let err = CodeChallenge::parse(c, m).unwrap_err();
             assert_eq!(err.code, "invalid_request", "{c:?} {m:?}");
         }
+    }
+
+    #[test]
+    fn a_document_client_id_is_an_https_url_with_a_path_and_nothing_hidden() {
+        for good in [
+            "https://claude.ai/oauth/mcp-client-metadata.json",
+            "https://app.example.com/clients/vscode?v=1",
+        ] {
+            assert!(is_document_client(good));
+            assert_eq!(document_url(good).unwrap(), good);
+        }
+        for bad in [
+            "https://example.com",
+            "https://example.com/",
+            "https://user:pw@example.com/client.json",
+            "https://example.com/client.json#x",
+            "https://example.com/a/../client.json",
+            "https://example.com/./client.json",
+            "https:///client.json",
+            &format!("https://example.com/{}", "a".repeat(2048)),
+        ] {
+            let err = document_url(bad).unwrap_err();
+            assert_eq!(err.code, "invalid_client", "{bad}");
+        }
+        assert!(!is_document_client("mcpc_0123456789abcdef0123456789abcdef"));
     }
 
     #[test]

@@ -16,8 +16,8 @@ use crate::model::events::{Revocation, RevokedReason};
 use crate::model::hashing::Pepper;
 use crate::model::ids::TokenId;
 use crate::model::oauth::{
-    resource_is, split_origin, AuthorizationRequest, Client, Code, OAuthError, Refresh,
-    Registration, TokenRequest, ACCESS_LIFETIME, CODE_LIFETIME,
+    is_document_client, resource_is, split_origin, AuthorizationRequest, Client, Code, OAuthError,
+    Refresh, Registration, TokenRequest, ACCESS_LIFETIME, CODE_LIFETIME,
 };
 use crate::model::policy::Policy;
 use crate::model::roles::Identity;
@@ -113,6 +113,13 @@ pub struct Consent {
     pub refusal: Option<String>,
 }
 
+/// An authorization request and the client it names (registered here, or described by
+/// its metadata document).
+pub struct ClientRequest<'a> {
+    pub client: Client,
+    pub request: &'a AuthorizationRequest,
+}
+
 /// Checks an authorization request for the signed-in `identity`. An unknown client or a
 /// redirect URI it did not register is an error shown to the person, never a redirect
 /// (that would be an open redirect); any other mistake goes back to the client.
@@ -120,10 +127,9 @@ pub async fn review(
     store: &Store,
     server: Server<'_>,
     identity: &Identity,
-    request: &AuthorizationRequest,
-    now: Timestamp,
+    asked: ClientRequest<'_>,
 ) -> Result<Review, Error> {
-    let client = client(store, &request.client_id, now).await?;
+    let ClientRequest { client, request } = asked;
     let redirect_uri = client
         .redirect(request.redirect_uri.as_deref())
         .ok_or_else(|| {
@@ -185,11 +191,12 @@ pub async fn decide(
     pepper: &Pepper,
     server: Server<'_>,
     identity: &Identity,
-    request: &AuthorizationRequest,
+    asked: ClientRequest<'_>,
     allow: bool,
     now: Timestamp,
 ) -> Result<String, Error> {
-    let consent = match review(store, server, identity, request, now).await? {
+    let request = asked.request;
+    let consent = match review(store, server, identity, asked).await? {
         Review::Redirect(to) => return Ok(to),
         Review::Consent(consent) => consent,
     };
@@ -217,8 +224,10 @@ pub async fn decide(
         expires_at: later(now, CODE_LIFETIME)?,
         grant: None,
     };
+    // A registered client is kept while it is used; a document's client is not ours.
+    let registered = !is_document_client(&code.client_id);
     store
-        .put_code(&pepper.hash(&token), &code, true, now)
+        .put_code(&pepper.hash(&token), &code, registered, now)
         .await?;
     tracing::info!(account = %identity.account, client_id = %code.client_id, "app authorized");
     Ok(request.answer(

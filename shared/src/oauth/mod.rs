@@ -11,6 +11,11 @@
 //!   `{"request", "allow"}` → where to send the person: [`OAuth::answer`].
 //!
 //! The rules are [`crate::rules::oauth`]'s; this module reads requests and writes answers.
+//! With the `consent` feature, [`documents`] reads the clients that name themselves by
+//! a metadata document's URL.
+
+#[cfg(feature = "consent")]
+pub mod documents;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -24,12 +29,12 @@ use crate::api::{bounded, reply, source_ip};
 use crate::app::App;
 use crate::error::Error;
 use crate::model::oauth::{
-    carries_token, server_metadata, AuthorizationRequest, OAuthError, Registration, TokenRequest,
-    NOT_FOR_PASTED_TOKENS,
+    carries_token, is_document_client, server_metadata, AuthorizationRequest, Client, OAuthError,
+    Registration, TokenRequest, NOT_FOR_PASTED_TOKENS,
 };
 use crate::model::roles::Identity;
 use crate::model::time::Timestamp;
-use crate::rules::oauth::{self as rules, Review, Server};
+use crate::rules::oauth::{self as rules, ClientRequest, Review, Server};
 
 /// Client metadata, token and revocation requests are small forms and documents.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -37,11 +42,20 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// The routes, built once per cold start.
 pub struct OAuth {
     pub app: Arc<App>,
+    #[cfg(feature = "consent")]
+    documents: documents::Documents,
 }
 
 impl OAuth {
     pub fn new(app: Arc<App>) -> OAuth {
-        OAuth { app }
+        OAuth {
+            #[cfg(feature = "consent")]
+            documents: documents::Documents::new(match app.config.oauth_local_documents {
+                true => crate::fetch::Reach::PublicAndLoopback,
+                false => crate::fetch::Reach::Public,
+            }),
+            app,
+        }
     }
 
     /// Serves the consent API on the Lambda runtime.
@@ -105,6 +119,21 @@ impl OAuth {
             "/oauth/revoke" => self.revoke(req).await,
             _ => self.metadata(server).map(|m| (StatusCode::OK, m)),
         }))
+    }
+
+    /// The client of an authorization request: registered here, or described by the
+    /// metadata document its id names.
+    async fn client(&self, client_id: &str) -> Result<Client, Error> {
+        if !is_document_client(client_id) {
+            return rules::client(&self.app.store, client_id, Timestamp::now()).await;
+        }
+        #[cfg(feature = "consent")]
+        return self.documents.client(client_id).await;
+        #[cfg(not(feature = "consent"))]
+        Err(OAuthError::invalid_client(
+            "client metadata documents are read by the consent function",
+        )
+        .into())
     }
 
     /// The consent API's server: the MCP endpoint its tokens are for (`MCP_URL`).
@@ -188,12 +217,15 @@ impl OAuth {
     async fn review(&self, req: &Request) -> Result<(StatusCode, Option<Value>), Error> {
         let identity = Identity::from_request(req, &self.app.config)?;
         let request = AuthorizationRequest::parse(req.uri().query().unwrap_or("").as_bytes())?;
+        let client = self.client(&request.client_id).await?;
         let review = rules::review(
             &self.app.store,
             self.consent_server()?,
             &identity,
-            &request,
-            Timestamp::now(),
+            ClientRequest {
+                client,
+                request: &request,
+            },
         )
         .await?;
         let body = match review {
@@ -242,13 +274,17 @@ impl OAuth {
             })?;
         let request =
             AuthorizationRequest::parse(decision.request.trim_start_matches('?').as_bytes())?;
+        let client = self.client(&request.client_id).await?;
         let pepper = self.app.pepper.get().await?;
         let to = rules::decide(
             &self.app.store,
             pepper,
             self.consent_server()?,
             &identity,
-            &request,
+            ClientRequest {
+                client,
+                request: &request,
+            },
             decision.allow,
             Timestamp::now(),
         )
