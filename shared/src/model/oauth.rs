@@ -740,6 +740,53 @@ mod tests {
         }
     }
 
+    mod exchange {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn code() -> Code {
+            Code {
+                account: AccountId::parse("acct_a").unwrap(),
+                user: "u".into(),
+                role: Role::Owner,
+                client_id: "mcpc_1".into(),
+                client_name: "App".into(),
+                redirect_uri: "http://127.0.0.1:9/cb".into(),
+                challenge: CodeChallenge::parse(Some(CHALLENGE), Some("S256")).unwrap(),
+                scopes: Scopes::all(),
+                expires_at: Timestamp::from_unix(1_000).unwrap(),
+                grant: None,
+            }
+        }
+
+        proptest! {
+            /// A code is exchanged only before it expires, by its client (or one that
+            /// does not say), for its redirect URI, with its verifier; every other
+            /// combination is an RFC error, never a panic.
+            #[test]
+            fn only_the_right_request_in_time_exchanges_a_code(
+                client in proptest::option::of(prop_oneof![Just("mcpc_1".to_owned()), "[a-z_0-9]{0,12}"]),
+                redirect in proptest::option::of(prop_oneof![Just("http://127.0.0.1:9/cb".to_owned()), ".{0,20}"]),
+                verifier in proptest::option::of(prop_oneof![Just(VERIFIER.to_owned()), "[A-Za-z0-9_~.-]{0,80}"]),
+                at in 0_i64..2_000,
+            ) {
+                let now = Timestamp::from_unix(at).unwrap();
+                let result = code().check(client.as_deref(), redirect.as_deref(), verifier.as_deref(), now);
+                let right = at < 1_000
+                    && client.as_deref().is_none_or(|c| c == "mcpc_1")
+                    && redirect.as_deref() == Some("http://127.0.0.1:9/cb")
+                    && verifier.as_deref() == Some(VERIFIER);
+                prop_assert_eq!(result.is_ok(), right, "{:?}", result);
+                if let Err(e) = result {
+                    prop_assert!(matches!(e.code, "invalid_grant" | "invalid_request"));
+                    if at >= 1_000 {
+                        prop_assert!(e.description.contains("expired"));
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_document_client_id_is_an_https_url_with_a_path_and_nothing_hidden() {
         for good in [
