@@ -47,7 +47,7 @@ async fn main() -> Result<(), BoxError> {
 fn print_usage(local: &Local, token: &Token) {
     let base = format!("http://127.0.0.1:{}", local.port);
     let mcp_url = local.app.config.mcp_url.as_deref().unwrap_or_default();
-    let configs = client_configs(mcp_url, token);
+    let configs = client_configs(mcp_url, token, false);
     let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
     println!(
         r#"
@@ -69,6 +69,10 @@ Claude Desktop (claude_desktop_config.json):
 
 Claude Code:
   {claude_code}
+
+Or connect without a token (MCP authorization): add {mcp_url} as a custom connector in
+an MCP client that signs in with OAuth (VS Code, the MCP Inspector, the MCP SDKs); it
+sends you to {base}/oauth/authorize, where the dev identity allows it.
 
 Try the management API:
   # generate a token (shown once)

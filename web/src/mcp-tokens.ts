@@ -104,12 +104,25 @@ const OVERLAPS: [minutes: number, label: string][] = [
 const UNUSED_MARK_DAYS = 30;
 const DAY_MS = 86_400_000;
 const PAGE_SIZE = 20;
-const CLIENTS: [key: string, label: string][] = [
+// Each client's tab in the created-token dialog: its label and, for the connectors that
+// sign in by URL instead of taking the token (offered when MCP authorization is on),
+// what to do with the URL shown.
+const CLIENTS: [key: string, label: string, how?: string][] = [
   ["cursor", "Cursor"],
   ["windsurf", "Windsurf"],
   ["claude_desktop", "Claude Desktop"],
   ["vscode", "VS Code"],
   ["claude_code", "Claude Code"],
+  [
+    "claude_connector",
+    "Claude connector",
+    "No token needed: in Claude (web, desktop or mobile), open Settings → Connectors → Add custom connector, paste this URL, then Connect and allow access with your Knotie account. It shows here as “Connected app: Claude”.",
+  ],
+  [
+    "chatgpt_connector",
+    "ChatGPT connector",
+    "No token needed: in ChatGPT, open Settings → Apps & Connectors → Create (developer mode), paste this URL, choose OAuth, then allow access with your Knotie account. It shows here as a connected app.",
+  ],
 ];
 
 class ApiError extends Error {
@@ -722,16 +735,18 @@ export function mountMcpTokens(root: HTMLElement, options: Options) {
     const tabs = el("div", { role: "tablist", "aria-label": "Configuration for your assistant", class: "kmt-tabs" });
     const panels: HTMLElement[] = [];
     const buttons: HTMLButtonElement[] = [];
-    CLIENTS.forEach(([key, label], i) => {
+    const offered = CLIENTS.filter(([key]) => created.client_configs[key] !== undefined);
+    offered.forEach(([key, label, how], i) => {
       const config = created.client_configs[key];
       const text = typeof config === "string" ? config : JSON.stringify(config, null, 2);
       const tab = el("button", { type: "button", role: "tab", id: `kmt-tab-${key}`, "aria-controls": `kmt-panel-${key}`, "aria-selected": String(i === 0), tabindex: i === 0 ? "0" : "-1" }, label);
-      const panel = el("div", { role: "tabpanel", id: `kmt-panel-${key}`, "aria-labelledby": `kmt-tab-${key}`, class: "kmt-panel" }, el("pre", { tabindex: "0" }, el("code", {}, text)), copyButton(`${label} configuration`, () => text));
+      const copy = copyButton(how ? `${label} URL` : `${label} configuration`, () => text);
+      const panel = el("div", { role: "tabpanel", id: `kmt-panel-${key}`, "aria-labelledby": `kmt-tab-${key}`, class: "kmt-panel" }, ...(how ? [el("p", {}, how)] : []), el("pre", { tabindex: "0" }, el("code", {}, text)), copy);
       panel.hidden = i !== 0;
       tab.addEventListener("click", () => select(i));
       tab.addEventListener("keydown", (event) => {
         const step = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
-        if (step) select((i + step + CLIENTS.length) % CLIENTS.length, true);
+        if (step) select((i + step + offered.length) % offered.length, true);
       });
       buttons.push(tab);
       panels.push(panel);

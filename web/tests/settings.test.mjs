@@ -204,6 +204,17 @@ test("each client tab's Copy puts exactly the shown configuration on the clipboa
     await panel.getByRole("button", { name: `Copy ${label} configuration` }).click();
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), shown, label);
   }
+  // The connectors that sign in by URL (MCP authorization is on locally): the URL, never
+  // the token, and what to do with it.
+  for (const label of ["Claude connector", "ChatGPT connector"]) {
+    await page.getByRole("tab", { name: label }).click();
+    const panel = page.getByRole("tabpanel", { name: label });
+    assert.equal(await panel.locator("pre").innerText(), `${base}/mcp`, label);
+    assert.match(await panel.innerText(), /No token needed/, label);
+    assert.ok(!(await panel.innerText()).includes(token), label);
+    await panel.getByRole("button", { name: `Copy ${label} URL` }).click();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `${base}/mcp`, label);
+  }
   await page.keyboard.press("Escape");
   await page.locator("dialog").waitFor({ state: "detached" });
   assert.ok(!(await page.content()).includes(token), "Escape forgets the token too");

@@ -4,11 +4,13 @@ use serde_json::{json, Value};
 
 use crate::model::token::Token;
 
-/// Keyed `cursor`, `windsurf`, `claude_desktop`, `vscode`, `claude_code`.
-pub fn client_configs(mcp_url: &str, token: &Token) -> Value {
+/// Keyed `cursor`, `windsurf`, `claude_desktop`, `vscode`, `claude_code`; and, where MCP
+/// authorization is on (`by_url`), `claude_connector` and `chatgpt_connector`: the URL
+/// those add as a custom connector, signing in instead of pasting the token.
+pub fn client_configs(mcp_url: &str, token: &Token, by_url: bool) -> Value {
     let bearer = format!("Bearer {}", token.expose());
     let headers = json!({ "Authorization": bearer });
-    json!({
+    let mut configs = json!({
         "cursor": { "mcpServers": { "knotie": { "url": mcp_url, "headers": headers } } },
         "windsurf": { "mcpServers": { "knotie": { "serverUrl": mcp_url, "headers": headers } } },
         // Claude Desktop speaks stdio only: mcp-remote bridges it. The header goes through
@@ -20,7 +22,12 @@ pub fn client_configs(mcp_url: &str, token: &Token) -> Value {
         } } },
         "vscode": { "servers": { "knotie": { "type": "http", "url": mcp_url, "headers": headers } } },
         "claude_code": format!("claude mcp add --transport http knotie {mcp_url} --header \"Authorization: {bearer}\""),
-    })
+    });
+    if let (true, Some(configs)) = (by_url, configs.as_object_mut()) {
+        configs.insert("claude_connector".into(), mcp_url.into());
+        configs.insert("chatgpt_connector".into(), mcp_url.into());
+    }
+    configs
 }
 
 #[cfg(test)]
@@ -30,7 +37,11 @@ mod tests {
     #[test]
     fn every_client_gets_the_url_and_the_bearer_token() {
         let token = Token::parse("kmcp_000000000000000000000000000000000000000001W9ct").unwrap();
-        let configs = client_configs("https://x.lambda-url.eu-west-1.on.aws/mcp", &token);
+        let configs = client_configs("https://x.lambda-url.eu-west-1.on.aws/mcp", &token, false);
+        assert!(
+            configs.get("claude_connector").is_none(),
+            "no OAuth, no connector"
+        );
         for key in [
             "cursor",
             "windsurf",
@@ -55,5 +66,15 @@ mod tests {
             args.iter().all(|a| !a.as_str().unwrap().contains(' ')),
             "no spaces in args"
         );
+    }
+
+    #[test]
+    fn with_mcp_authorization_the_connectors_get_the_url_and_never_the_token() {
+        let token = Token::parse("kmcp_000000000000000000000000000000000000000001W9ct").unwrap();
+        let url = "https://x.lambda-url.eu-west-1.on.aws/mcp";
+        let configs = client_configs(url, &token, true);
+        for key in ["claude_connector", "chatgpt_connector"] {
+            assert_eq!(configs[key], url, "{key}");
+        }
     }
 }

@@ -47,7 +47,8 @@ pub async fn generate(app: &App, req: Request) -> Result<Response<Body>, Infalli
             let generated = lifecycle::generate(&app.store, pepper, &identity, new, now).await?;
             let record = &generated.record;
             tracing::info!(account = %identity.account, token_id = %record.id, "token generated");
-            let body = issued(mcp_url, record, &generated.token, generated.warning);
+            let by_url = app.config.oauth_consent_url.is_some();
+            let body = issued(mcp_url, by_url, record, &generated.token, generated.warning);
             Ok((StatusCode::CREATED, Some(body)))
         }
         .await,
@@ -75,7 +76,8 @@ pub async fn rotate(app: &App, req: Request) -> Result<Response<Body>, Infallibl
                 overlap_minutes = rotation.overlap_minutes,
                 "token rotated"
             );
-            let mut body = issued(mcp_url, record, &rotated.token, rotated.warning);
+            let by_url = app.config.oauth_consent_url.is_some();
+            let mut body = issued(mcp_url, by_url, record, &rotated.token, rotated.warning);
             if let Some(fields) = body.as_object_mut() {
                 fields.insert(
                     "replaces".into(),
@@ -106,7 +108,13 @@ fn mcp_url(app: &App) -> Result<&str, Error> {
 
 /// A token just made, as its maker sees it this once: with the secret and the
 /// ready-to-paste client configurations.
-fn issued(mcp_url: &str, record: &TokenRecord, token: &Token, warning: Option<&str>) -> Value {
+fn issued(
+    mcp_url: &str,
+    by_url: bool,
+    record: &TokenRecord,
+    token: &Token,
+    warning: Option<&str>,
+) -> Value {
     let mut body = json!({
         "id": record.id.as_str(),
         "name": record.name,
@@ -116,7 +124,7 @@ fn issued(mcp_url: &str, record: &TokenRecord, token: &Token, warning: Option<&s
         "created_at": record.created_at,
         "expires_at": record.expires_at,
         "allowed_ips": record.allowed_ips.as_ref().map(|ips| ips.to_strings()),
-        "client_configs": client_configs(mcp_url, token),
+        "client_configs": client_configs(mcp_url, token, by_url),
     });
     if let (Some(warning), Some(fields)) = (warning, body.as_object_mut()) {
         fields.insert("warning".into(), warning.into());
