@@ -1,7 +1,8 @@
 //! `make bench`: the Rust MCP endpoint and its Node.js peer (`bench/peers/node`), on
 //! loopback against the same DynamoDB Local, measured in one run: cold start (for Rust,
 //! the deployed `mcp` bootstrap under the Runtime API emulator), warm latency and
-//! throughput, server CPU per call, peak RSS, DynamoDB requests per call, and the floor —
+//! throughput, server CPU per call, peak RSS, DynamoDB requests per call (for Rust also
+//! with a connected app's OAuth access token), and the floor —
 //! a bare strongly consistent GetItem. The machine is shared and noisy, so the two
 //! servers alternate and the verdicts are ratios from the same run.
 //!
@@ -65,10 +66,12 @@ async fn main() -> Result<(), knotie_local::BoxError> {
     eprintln!("DynamoDB requests per tools/call, counted by a proxy");
     let mut requests = Vec::new();
     for kind in Kind::BOTH {
-        requests.push(bench.count_requests(kind, 100).await?);
+        requests.push(bench.count_requests(kind, 100, false).await?);
     }
+    let oauth = bench.count_requests(Kind::Rust, 100, true).await?;
 
-    let results = report(&bench, floor, &cold, &warm, &requests);
+    let mut results = report(&bench, floor, &cold, &warm, &requests);
+    results["dynamodb_requests_per_call"]["rust_oauth_access_token"] = oauth;
     let out = std::env::var("OUT_DIR").unwrap_or_else(|_| "bench".into());
     // Minutes of measuring must not be lost to a directory that is not there yet.
     std::fs::create_dir_all(&out)?;
@@ -245,6 +248,12 @@ fn markdown(r: &Value) -> String {
         "DynamoDB requests per tools/call",
         &r["dynamodb_requests_per_call"]["rust"]["total"],
         &r["dynamodb_requests_per_call"]["node"]["total"],
+        &Value::Null,
+    );
+    t += &row(
+        "… with a connected app's OAuth access token",
+        &r["dynamodb_requests_per_call"]["rust_oauth_access_token"]["total"],
+        &Value::Null,
         &Value::Null,
     );
     t

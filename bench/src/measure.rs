@@ -105,6 +105,9 @@ pub struct Bench {
     event: Value,
     table: String,
     token: String,
+    /// A connected app's access token for the same account, got through MCP
+    /// authorization's own steps (registration, consent, code exchange).
+    oauth_token: String,
     client: HttpClient,
     hash_key: (String, String),
     store_client: aws_sdk_dynamodb::Client,
@@ -158,6 +161,7 @@ impl Bench {
         )
         .await?
         .token;
+        let oauth_token = connected_app(&local, &identity).await?;
         let hash = pepper.hash(&token);
         let sdk = knotie::aws::local_sdk_config().await;
         let secrets = required("SECRETS_ENDPOINT")?;
@@ -187,6 +191,7 @@ impl Bench {
             store_client: knotie::aws::dynamodb_at(&sdk, &local.dynamodb),
             hash_key: (format!("TOKENHASH#{}", hash.as_str()), "TOKENHASH".into()),
             token: token.expose().to_owned(),
+            oauth_token,
             client: Client::builder(TokioExecutor::new())
                 .pool_max_idle_per_host(64)
                 .build_http(),
@@ -282,11 +287,15 @@ impl Bench {
 
     /// One authenticated tools/call get_account; its latency if it succeeded.
     async fn call(&self, port: u16) -> Result<Duration, BoxError> {
+        self.call_with(port, &self.token).await
+    }
+
+    async fn call_with(&self, port: u16, token: &str) -> Result<Duration, BoxError> {
         let request = http::Request::post(format!("http://127.0.0.1:{port}/mcp"))
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
             .header("mcp-protocol-version", "2025-11-25")
-            .header("authorization", format!("Bearer {}", self.token))
+            .header("authorization", format!("Bearer {token}"))
             .body(Full::new(Bytes::from_static(CALL.as_bytes())))?;
         let start = Instant::now();
         let response = self.client.request(request).await?;
@@ -398,14 +407,27 @@ impl Bench {
         Ok(samples)
     }
 
-    /// DynamoDB requests per tools/call, by operation, through a counting proxy.
-    pub async fn count_requests(&self, kind: Kind, calls: usize) -> Result<Value, BoxError> {
+    /// DynamoDB requests per tools/call, by operation, through a counting proxy; with
+    /// `oauth`, each call made with the connected app's access token.
+    pub async fn count_requests(
+        &self,
+        kind: Kind,
+        calls: usize,
+        oauth: bool,
+    ) -> Result<Value, BoxError> {
         let proxy = knotie_local::proxy::Proxy::start(&self.dynamodb).await?;
         let server = self.start(kind, &proxy.url(), &[]);
         wait_until_up(self, &server).await?;
+        let token = if oauth {
+            &self.oauth_token
+        } else {
+            &self.token
+        };
+        // Each token's first call reads its account and records a use: not a warm call.
+        self.call_with(server.port, token).await?;
         proxy.take_counts();
         for _ in 0..calls {
-            self.call(server.port).await?;
+            self.call_with(server.port, token).await?;
         }
         let counts = proxy.take_counts();
         let total: usize = counts.values().sum();
@@ -416,6 +438,70 @@ impl Bench {
         }
         Ok(Value::Object(per_call))
     }
+}
+
+/// An app connected to the bench's account the way MCP authorization connects one —
+/// registered, allowed by the owner, its code exchanged with PKCE — and its access token.
+async fn connected_app(local: &Local, identity: &Identity) -> Result<String, BoxError> {
+    use knotie::model::oauth::{AuthorizationRequest, Registration, TokenRequest};
+    use knotie::model::time::Timestamp;
+    use knotie::rules::oauth::{self, ClientRequest, Server};
+
+    const REDIRECT: &str = "http://127.0.0.1:9/callback";
+    // RFC 7636's example verifier and its S256 challenge.
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let store = &local.app.store;
+    let pepper = local.app.pepper.get().await?;
+    let mcp_url = local.app.config.mcp_url.as_deref().ok_or("MCP_URL")?;
+    let server = Server::of(mcp_url).ok_or("MCP_URL is not a URL")?;
+    let now = Timestamp::now();
+    let registration = Registration::from_json(
+        json!({ "client_name": "bench app", "redirect_uris": [REDIRECT] })
+            .to_string()
+            .as_bytes(),
+    )?;
+    let client = oauth::register(store, registration, "bench", now).await?;
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("response_type", "code"),
+            ("client_id", client.id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+        .finish();
+    let request = AuthorizationRequest::parse(query.as_bytes())?;
+    let client_id = client.id.clone();
+    let asked = ClientRequest {
+        client,
+        request: &request,
+    };
+    let to = oauth::decide(store, pepper, server, identity, asked, true, now).await?;
+    let (_, answer) = to.split_once('?').ok_or("no code")?;
+    let code = form_urlencoded::parse(answer.as_bytes())
+        .find(|(k, _)| k == "code")
+        .ok_or("no code")?
+        .1
+        .into_owned();
+    let form: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .finish();
+    let issued = oauth::token(
+        store,
+        pepper,
+        server,
+        TokenRequest::parse(form.as_bytes())?,
+        now,
+    )
+    .await?;
+    Ok(issued.access_token.expose().to_owned())
 }
 
 async fn wait_until_up(bench: &Bench, server: &Server) -> Result<(), BoxError> {
