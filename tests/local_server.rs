@@ -115,3 +115,34 @@ fn the_local_server_refuses_other_sites_rebound_names_and_half_sent_requests() {
     assert!(raw_status(&server.base, &body).contains(" 408 "));
     assert!(started.elapsed() < std::time::Duration::from_secs(25));
 }
+
+#[test]
+fn the_pages_may_not_be_framed_by_another_site() {
+    let server = start("knotie-local-frames-test");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    for page in ["/", "/oauth/authorize"] {
+        let response = agent
+            .run(
+                http::Request::get(format!("{}{page}", server.base))
+                    .body(())
+                    .unwrap(),
+            )
+            .unwrap();
+        assert_eq!(response.status(), 200, "{page}");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(
+            header("content-security-policy").as_deref(),
+            Some("frame-ancestors 'none'"),
+            "{page}"
+        );
+        assert_eq!(header("x-frame-options").as_deref(), Some("DENY"), "{page}");
+    }
+}

@@ -145,9 +145,20 @@ fn page(local: &Local, file: &str, content_type: &'static str) -> Response<Full<
     match std::fs::read(local.web_dir.join(file)) {
         Ok(bytes) => {
             let mut response = Response::new(Full::new(Bytes::from(bytes)));
-            response.headers_mut().insert(
+            let headers = response.headers_mut();
+            headers.insert(
                 http::header::CONTENT_TYPE,
                 http::HeaderValue::from_static(content_type),
+            );
+            // No other site may frame these pages and steer a click (an app's consent
+            // most of all): what DEPLOY.md asks of the web app that serves them.
+            headers.insert(
+                http::header::CONTENT_SECURITY_POLICY,
+                http::HeaderValue::from_static("frame-ancestors 'none'"),
+            );
+            headers.insert(
+                http::header::X_FRAME_OPTIONS,
+                http::HeaderValue::from_static("DENY"),
             );
             response
         }

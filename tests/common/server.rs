@@ -29,6 +29,7 @@ pub fn start(table: &str) -> Server {
         .env("PORT", port.to_string())
         .env("DYNAMODB_ENDPOINT", super::env("KNOTIE_TEST_DYNAMODB"))
         .env("TABLE_NAME", table)
+        .env("WEB_DIR", super::env("KNOTIE_WEB_DIR"))
         .stdout(Stdio::null())
         .env("RUST_LOG", "warn")
         .spawn()
