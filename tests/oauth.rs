@@ -452,6 +452,35 @@ fn pkce_codes_and_redirects_are_checked_with_the_rfcs_errors() {
         assert_eq!(param(to, "state").as_deref(), Some("s-1"));
     }
 
+    // A state that tries to add parameters or a fragment to the answer stays one value.
+    let forged = "s&code=forged&iss=https://evil.example#frag";
+    let query = authorization(&client, REDIRECT, &[]).replace(
+        "state=s-1",
+        &form_urlencoded::Serializer::new(String::new())
+            .append_pair("state", forged)
+            .finish(),
+    );
+    let (status, body) = approve(&server, &query, "acct_demo");
+    assert_eq!(status, 200, "{body}");
+    let to = body["redirect_to"].as_str().unwrap();
+    assert!(
+        to.starts_with(&format!("{REDIRECT}?")) && !to.contains('#'),
+        "{to}"
+    );
+    let (_, answer) = to.split_once('?').unwrap();
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(answer.as_bytes())
+        .into_owned()
+        .collect();
+    let named = |n: &str| pairs.iter().filter(|(k, _)| k == n).count();
+    assert_eq!(
+        (named("code"), named("iss"), named("state")),
+        (1, 1, 1),
+        "{to}"
+    );
+    assert_eq!(param(to, "state").as_deref(), Some(forged));
+    assert_eq!(param(to, "iss").as_deref(), Some(server.base.as_str()));
+    assert_ne!(param(to, "code").as_deref(), Some("forged"));
+
     // A parameter given twice is refused outright.
     let twice = format!(
         "{}&redirect_uri=https%3A%2F%2Fevil.example%2Fcb",
