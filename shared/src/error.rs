@@ -105,14 +105,6 @@ pub enum Error {
     Internal(#[source] BoxError),
 }
 
-/// An OAuth endpoint's refusal: a 400 with the RFC's error code, which the OAuth routes
-/// answer as `{"error", "error_description"}`.
-impl From<crate::model::oauth::OAuthError> for Error {
-    fn from(e: crate::model::oauth::OAuthError) -> Error {
-        Error::bad_request(e.code, e.description)
-    }
-}
-
 impl Error {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Error {
         Error::BadRequest {

@@ -27,6 +27,14 @@ pub struct OAuthError {
     pub description: String,
 }
 
+/// An OAuth endpoint's refusal: a 400 with the RFC's error code, which the OAuth routes
+/// answer as `{"error", "error_description"}`.
+impl From<OAuthError> for crate::error::Error {
+    fn from(e: OAuthError) -> crate::error::Error {
+        crate::error::Error::bad_request(e.code, e.description)
+    }
+}
+
 impl OAuthError {
     fn new(code: &'static str, description: impl Into<String>) -> OAuthError {
         OAuthError {
