@@ -118,8 +118,9 @@ async fn the_count_is_shared_by_every_instance_and_a_refusal_costs_no_dynamodb_r
     for _ in 0..10 {
         assert_eq!(ping(&a, &token).await.status, StatusCode::OK);
     }
-    // B has not seen the token: its first call goes through and learns the count.
-    assert_eq!(ping(&b, &token).await.status, StatusCode::OK);
+    // B has not seen the token: its first call asks the store before it is admitted,
+    // which holds A's ten — the limit — so it is refused, and B knows the count.
+    assert_eq!(ping(&b, &token).await.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(ping(&b, &token).await.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(ping(&a, &token).await.status, StatusCode::TOO_MANY_REQUESTS);
     proxy.take_counts();
@@ -134,10 +135,10 @@ async fn the_count_is_shared_by_every_instance_and_a_refusal_costs_no_dynamodb_r
 }
 
 /// Four instances calling with one token as fast as they can, until each is refused:
-/// how far past the limit the calls admitted in the minute go. The note quotes what this
-/// prints.
+/// how far past the limit the calls admitted in the minute go — within a twentieth of it
+/// (`make bench` simulates 10 to 100 instances).
 #[tokio::test]
-async fn four_instances_stay_within_a_batch_each_of_the_limit() {
+async fn four_instances_stay_within_a_twentieth_of_the_limit() {
     const CAP: Duration = Duration::from_secs(30);
     // Every admitted call falls in one minute: the clock stands still in it.
     let clock = early_in_a_minute();
@@ -174,7 +175,7 @@ async fn four_instances_stay_within_a_batch_each_of_the_limit() {
     }
     while let Some(run) = runs.join_next().await {
         let (limit, admitted) = run.unwrap();
-        let bound = limit + 4 * (limit / 20).max(1);
+        let bound = limit + (limit / 20).max(1);
         eprintln!(
             "rate limit {limit}/min, 4 instances: {admitted} admitted in {:?} (+{} over the limit); bound {bound}",
             started.elapsed(),

@@ -1,4 +1,6 @@
 //! What `make bench` and `make soak` measure with: servers as child processes, a
-//! keep-alive HTTP client, CPU and memory from `/proc`.
+//! keep-alive HTTP client, CPU and memory from `/proc`; and the rate limiter across
+//! instances, simulated in one process.
 
+pub mod limits;
 pub mod measure;

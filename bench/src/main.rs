@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use knotie_bench::limits;
 use knotie_bench::measure::{percentile, Bench, Kind, PepperFrom, Sample};
 
 fn setting(name: &str, default: usize) -> usize {
@@ -70,8 +71,12 @@ async fn main() -> Result<(), knotie_local::BoxError> {
     }
     let oauth = bench.count_requests(Kind::Rust, 100, true).await?;
 
+    eprintln!("the rate limit across instances: a burst from each, simulated");
+    let limits = limits::simulate(&knotie_local::Local::from_env().await?).await?;
+
     let mut results = report(&bench, floor, &cold, &warm, &requests);
     results["dynamodb_requests_per_call"]["rust_oauth_access_token"] = oauth;
+    results["rate_limit_across_instances"] = limits;
     let out = std::env::var("OUT_DIR").unwrap_or_else(|_| "bench".into());
     // Minutes of measuring must not be lost to a directory that is not there yet.
     std::fs::create_dir_all(&out)?;
@@ -256,5 +261,25 @@ fn markdown(r: &Value) -> String {
         &Value::Null,
         &Value::Null,
     );
+    t += "\n## The rate limit across instances\n\n";
+    t += "One token, a burst from every instance at once within one minute (each instance \
+          one call at a time, its counts sent before its next call, as on Lambda): calls \
+          admitted.\n\n";
+    t += "| instances | limit / min | admitted | over | over % | bound stated before |\n|---|---|---|---|---|---|\n";
+    for run in r["rate_limit_across_instances"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        t += &format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            run["instances"],
+            run["limit"],
+            run["admitted"],
+            run["over"],
+            run["over_pct"],
+            run["stated_bound"]
+        );
+    }
     t
 }

@@ -124,7 +124,9 @@ pub async fn authenticate(
             )
         }
     };
-    let (quota, send) = limiter.admit(hash, &caller.token_id, now_ms)?;
+    let (quota, send) = limiter
+        .admit_with(store, hash, &caller.token_id, now_ms)
+        .await?;
     let stale = grant
         .as_ref()
         .and_then(|g| g.last_used_at)

@@ -1,22 +1,22 @@
 //! The per-token rate limit: at most `limit` calls in any minute, bursts allowed up to the
-//! whole minute's worth, enforced across Lambda instances approximately and without a
-//! DynamoDB request in front of any call.
+//! whole minute's worth, enforced across Lambda instances with a DynamoDB request in
+//! front of a call only where deciding alone could pass the limit.
 //!
 //! The rule is a sliding-window counter (as Cloudflare counts): the calls of this minute
 //! plus those of the previous minute weighted by how much of it the sliding minute still
 //! covers. A call is admitted while that estimate stays below the limit.
 //!
-//! Each instance decides alone, from the counts it knows: the totals of every instance as
-//! it last read them from the token's item (see [`Store::add_calls`]), plus the calls it
-//! admitted since. It sends what it admitted — adding it to the shared totals and reading
-//! them back in the same request — on a token's first call on the instance, every
-//! `limit / 20` calls, and on every call once the estimate passes half the limit. That
-//! request runs beside the call, never in front of it. What an instance does not know is
-//! only what the others admitted since their last send — under a batch each below half the
-//! limit, a call or two each above it — so the limit is passed by about a call per
-//! instance while `instances × limit / 20` fits in the half kept as room (up to 10
-//! instances), and by at most `instances × limit / 20` beyond. `tests/rate_limit.rs`
-//! measures it with 4 instances.
+//! Each instance knows the totals of every instance as it last read them from the token's
+//! item (see [`Store::add_calls`]), how many instances share the token (the item keeps
+//! who added to each minute), and the calls it admitted since. It decides alone while its
+//! share of the room left — `(limit − known) / instances` — is at least 2, and sends what
+//! it admitted (adding it to the shared totals and reading them back in one request)
+//! beside the call, every `min(limit / 20, share / 2)` calls: what the instances have
+//! not told each other then always fits in the room. Otherwise — a token's first call on
+//! the instance, or a token near its limit — the call's count goes to the store first and
+//! the call is decided from the totals it returns, which include it: those calls cannot
+//! pass the limit however many instances call at once. Measured with 10, 50 and 100
+//! instances by `make bench` (bench/RESULTS.md), and with 4 in `tests/rate_limit.rs`.
 //! Counts only ever grow, so an instance never refuses a call the limit allows.
 //!
 //! A token over its limit is known by its hash, so its calls are refused before the
@@ -28,18 +28,30 @@ use std::sync::{Mutex, MutexGuard};
 use crate::error::Error;
 use crate::model::hashing::TokenHash;
 use crate::model::ids::TokenId;
+use crate::store::rates::Shared;
 use crate::store::Store;
 
 const MINUTE_MS: i64 = 60_000;
 /// Tokens tracked per instance; beyond, the one idle longest is forgotten.
 const MAX_TRACKED: usize = 10_000;
-/// Past this share of the limit, every admitted call is sent at once: the other half is
-/// the room for what other instances admitted and have not sent yet.
-const NEAR_LIMIT: f64 = 0.5;
+/// An instance decides alone while its share of the room left is at least this many calls.
+const ALONE_FROM: f64 = 2.0;
 
 pub struct Limiter {
     limit: u32,
+    /// This instance, among those that share a token's counts.
+    instance: String,
     tokens: Mutex<HashMap<TokenHash, Entry>>,
+}
+
+/// How a call is admitted.
+#[derive(Debug)]
+pub enum Decision {
+    /// From what this instance knows; the counts to send beside the call, if due.
+    Admitted(Quota, Option<Send>),
+    /// Not alone: the counts go to the store first, and [`Limiter::decide`] decides from
+    /// the totals it returns.
+    Ask(Send),
 }
 
 /// Calls in the previous and the current minute.
@@ -84,9 +96,14 @@ struct Entry {
     pending: Counts,
     /// Calls being sent: counted until the store's totals include them.
     in_flight: Counts,
-    /// Whether the shared counts were ever read: a token's first call on an instance is
-    /// sent at once, so a new instance learns what the others did.
+    /// Whether the shared counts were ever read: a token's first call on an instance
+    /// asks the store, so a new instance learns what the others did before it admits.
     synced: bool,
+    /// Instances that called the token lately, as last read (this one included), and as
+    /// read the time before: an instance decides alone only once the number stopped
+    /// growing — while instances are still arriving, each one's view is behind.
+    instances: usize,
+    instances_before: usize,
     /// A send is in flight (the local server serves calls concurrently).
     sending: bool,
     /// Minutes the stored item still holds and nobody needs.
@@ -148,6 +165,7 @@ pub struct Quota {
 pub struct Send {
     hash: TokenHash,
     token: TokenId,
+    instance: String,
     minute: i64,
     counts: Counts,
     forget: Vec<i64>,
@@ -155,8 +173,17 @@ pub struct Send {
 
 impl Limiter {
     pub fn new(limit_per_minute: u32) -> Limiter {
+        let mut id = [0_u8; 8];
+        // Any distinct name will do; without randomness, the time and process tell apart.
+        if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut id).is_err() {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            id = (u64::from(std::process::id()) << 32 | u64::from(nanos)).to_be_bytes();
+        }
         Limiter {
             limit: limit_per_minute.max(1),
+            instance: id.iter().map(|b| format!("{b:02x}")).collect(),
             tokens: Mutex::new(HashMap::new()),
         }
     }
@@ -179,39 +206,83 @@ impl Limiter {
         }
     }
 
-    /// After the token is authenticated: counts the call, or refuses it. The [`Send`], if
-    /// any, is for [`Limiter::send`] to run beside the call.
-    pub fn admit(
+    /// After the token is authenticated: counts the call and admits it, from this
+    /// instance's counts or from the store's, or refuses it.
+    pub async fn admit_with(
         &self,
+        store: &Store,
         hash: &TokenHash,
         token: &TokenId,
         now_ms: i64,
     ) -> Result<(Quota, Option<Send>), Error> {
+        match self.admit(hash, token, now_ms)? {
+            Decision::Admitted(quota, send) => Ok((quota, send)),
+            Decision::Ask(send) => {
+                self.send(store, Some(send), now_ms.div_euclid(1000)).await;
+                self.decide(hash, now_ms).map(|quota| (quota, None))
+            }
+        }
+    }
+
+    /// Counts the call, and admits it from what this instance knows, or says to ask the
+    /// store first; or refuses it.
+    pub fn admit(&self, hash: &TokenHash, token: &TokenId, now_ms: i64) -> Result<Decision, Error> {
         let mut tokens = self.tokens();
         let entry = seen(&mut tokens, hash, now_ms);
         self.refuse_if_over(entry, now_ms)?;
-        entry.pending.cur = entry.pending.cur.saturating_add(1);
-        let estimate = entry.estimate(now_ms);
         let limit = f64::from(self.limit);
-        let batch = u64::from((self.limit / 20).max(1));
-        let due = !entry.synced || entry.pending.total() >= batch || estimate >= limit * NEAR_LIMIT;
-        let send = (due && !entry.sending).then(|| {
-            entry.sending = true;
-            entry.in_flight = std::mem::take(&mut entry.pending);
-            Send {
-                hash: hash.clone(),
-                token: token.clone(),
-                minute: entry.minute,
-                counts: entry.in_flight,
-                forget: std::mem::take(&mut entry.forget),
-            }
-        });
-        let quota = Quota {
-            limit: self.limit,
-            remaining: (limit - estimate).floor().max(0.0) as u32,
-            reset_secs: secs_ceil(MINUTE_MS.saturating_sub(elapsed_ms(now_ms))),
+        let room = limit - 1.0 - entry.estimate(now_ms);
+        let share = room / entry.instances.max(1) as f64;
+        entry.pending.cur = entry.pending.cur.saturating_add(1);
+        let settled = entry.synced && entry.instances == entry.instances_before;
+        let alone = settled && share >= ALONE_FROM;
+        // (A send in flight — calls served at once on the local server — is waited for
+        // by no one: this call is decided from what is known, counted in flight.)
+        if !alone && !entry.sending {
+            return Ok(Decision::Ask(self.take_send(entry, hash, token)));
+        }
+        let batch = ((share / 2.0).floor() as u64).clamp(1, u64::from((self.limit / 20).max(1)));
+        let due = !entry.synced || entry.pending.total() >= batch;
+        let send = (due && !entry.sending).then(|| self.take_send(entry, hash, token));
+        Ok(Decision::Admitted(self.quota(entry, now_ms), send))
+    }
+
+    /// After an [`Decision::Ask`]'s send: whether the call, counted in the totals (or
+    /// here, if the store could not be reached), is within the limit.
+    pub fn decide(&self, hash: &TokenHash, now_ms: i64) -> Result<Quota, Error> {
+        let tokens = self.tokens();
+        let Some(entry) = tokens.get(hash) else {
+            return Err(Error::Internal(
+                "the limiter forgot a token mid-call".into(),
+            ));
         };
-        Ok((quota, send))
+        if entry.estimate(now_ms) > f64::from(self.limit) {
+            return Err(self.refusal(entry, now_ms));
+        }
+        Ok(self.quota(entry, now_ms))
+    }
+
+    fn take_send(&self, entry: &mut Entry, hash: &TokenHash, token: &TokenId) -> Send {
+        entry.sending = true;
+        entry.in_flight = std::mem::take(&mut entry.pending);
+        Send {
+            hash: hash.clone(),
+            token: token.clone(),
+            instance: self.instance.clone(),
+            minute: entry.minute,
+            counts: entry.in_flight,
+            forget: std::mem::take(&mut entry.forget),
+        }
+    }
+
+    fn quota(&self, entry: &Entry, now_ms: i64) -> Quota {
+        Quota {
+            limit: self.limit,
+            remaining: (f64::from(self.limit) - entry.estimate(now_ms))
+                .floor()
+                .max(0.0) as u32,
+            reset_secs: secs_ceil(MINUTE_MS.saturating_sub(elapsed_ms(now_ms))),
+        }
     }
 
     /// A call refused after its token was read (from the wrong address, revoked, its
@@ -224,15 +295,19 @@ impl Limiter {
     }
 
     fn refuse_if_over(&self, entry: &Entry, now_ms: i64) -> Result<(), Error> {
-        let room = f64::from(self.limit) - 1.0;
-        if entry.estimate(now_ms) <= room {
+        if entry.estimate(now_ms) <= f64::from(self.limit) - 1.0 {
             return Ok(());
         }
+        Err(self.refusal(entry, now_ms))
+    }
+
+    fn refusal(&self, entry: &Entry, now_ms: i64) -> Error {
+        let room = f64::from(self.limit) - 1.0;
         let known = entry.known(now_ms);
-        Err(Error::RateLimited {
+        Error::RateLimited {
             limit: self.limit,
             retry_after_secs: secs_ceil(wait_ms(known, elapsed_ms(now_ms), room)).max(1),
-        })
+        }
     }
 
     /// Sends the admitted calls and takes in every instance's totals. A failure keeps the
@@ -247,7 +322,14 @@ impl Limiter {
         .filter(|(_, calls)| *calls > 0)
         .collect();
         let result = store
-            .add_calls(&send.token, &adds, &send.forget, now_unix)
+            .add_calls(
+                &send.token,
+                &send.instance,
+                send.minute,
+                &adds,
+                &send.forget,
+                now_unix,
+            )
             .await;
         if let Err(e) = &result {
             tracing::warn!(error = %e, token_id = %send.token, "rate counts not shared; kept for the next call");
@@ -257,18 +339,19 @@ impl Limiter {
 
     /// Takes in the store's totals after a send (`None`: it failed, and the counts go
     /// back to be sent again).
-    fn settle(&self, send: Send, totals: Option<Vec<(i64, u64)>>) {
+    fn settle(&self, send: Send, shared: Option<Shared>) {
         let mut tokens = self.tokens();
         let Some(entry) = tokens.get_mut(&send.hash) else {
             return;
         };
         entry.sending = false;
         let in_flight = std::mem::take(&mut entry.in_flight);
-        let Some(totals) = totals else {
+        let Some(Shared { totals, instances }) = shared else {
             entry.pending = entry.pending.plus(in_flight);
             entry.forget = send.forget;
             return;
         };
+        entry.instances_before = std::mem::replace(&mut entry.instances, instances);
         let total = |minute: i64| {
             totals
                 .iter()
@@ -371,14 +454,30 @@ mod tests {
                 .shifted(entry.minute - send.minute);
             vec![(send.minute - 1, held.prev), (send.minute, held.cur)]
         };
-        limiter.settle(send, Some(totals));
+        let shared = Shared {
+            totals,
+            instances: 1,
+        };
+        limiter.settle(send, Some(shared));
+    }
+
+    /// One call as an instance that stands alone makes it: the store asked when the
+    /// limiter says so. The quota, and the counts left to send beside the call.
+    fn call(limiter: &Limiter, at_ms: i64) -> Result<(Quota, Option<Send>), Error> {
+        match limiter.admit(&hash(), &id(), at_ms)? {
+            Decision::Admitted(quota, send) => Ok((quota, send)),
+            Decision::Ask(send) => {
+                alone(limiter, Some(send));
+                limiter.decide(&hash(), at_ms).map(|quota| (quota, None))
+            }
+        }
     }
 
     /// Admits calls at `at_ms` as long as they are allowed; returns how many were.
     fn burst(limiter: &Limiter, at_ms: i64, max: u32) -> u32 {
         let mut admitted = 0;
         for _ in 0..max {
-            match limiter.admit(&hash(), &id(), at_ms) {
+            match call(limiter, at_ms) {
                 Ok((_, send)) => {
                     admitted += 1;
                     alone(limiter, send);
@@ -394,7 +493,7 @@ mod tests {
         let limiter = Limiter::new(120);
         let start = 10 * MINUTE_MS + 1_000;
         assert_eq!(burst(&limiter, start, 500), 120);
-        let refused = limiter.admit(&hash(), &id(), start).unwrap_err();
+        let refused = call(&limiter, start).unwrap_err();
         let Error::RateLimited {
             limit,
             retry_after_secs,
@@ -411,7 +510,7 @@ mod tests {
             "the hash alone is refused"
         );
         let after = start + i64::try_from(retry_after_secs).unwrap() * 1000;
-        assert!(limiter.admit(&hash(), &id(), after).is_ok());
+        assert!(call(&limiter, after).is_ok());
     }
 
     #[test]
@@ -421,14 +520,14 @@ mod tests {
         let base = 100 * MINUTE_MS;
         let mut admitted = 0;
         for i in 0..240 {
-            if let Ok((_, send)) = limiter.admit(&hash(), &id(), base + i * 500) {
+            if let Ok((_, send)) = call(&limiter, base + i * 500) {
                 admitted += 1;
                 alone(&limiter, send);
             }
         }
         // 120 in the first minute, and at most the limit again over the sliding minute.
         assert!((230..=240).contains(&admitted), "{admitted}");
-        let quota = limiter.admit(&hash(), &id(), base + 240 * 500 + 5_000);
+        let quota = call(&limiter, base + 240 * 500 + 5_000);
         if let Err(Error::RateLimited {
             retry_after_secs, ..
         }) = quota
@@ -441,7 +540,7 @@ mod tests {
     fn the_quota_counts_down_and_tells_when_the_minute_ends() {
         let limiter = Limiter::new(10);
         let at = 5 * MINUTE_MS + 45_500;
-        let (first, send) = limiter.admit(&hash(), &id(), at).unwrap();
+        let (first, send) = call(&limiter, at).unwrap();
         assert_eq!(
             first,
             Quota {
@@ -451,45 +550,110 @@ mod tests {
             }
         );
         alone(&limiter, send);
-        let (second, _) = limiter.admit(&hash(), &id(), at).unwrap();
+        let (second, _) = call(&limiter, at).unwrap();
         assert_eq!(second.remaining, 8);
     }
 
     #[test]
-    fn calls_are_sent_first_then_in_batches_then_each_near_the_limit() {
+    fn the_first_call_asks_then_batches_go_beside_then_each_call_asks_near_the_limit() {
         let limiter = Limiter::new(100);
         let at = 7 * MINUTE_MS;
-        let mut sent = Vec::new();
+        let (mut asked, mut beside) = (Vec::new(), Vec::new());
         for i in 0..100 {
-            let (_, send) = limiter.admit(&hash(), &id(), at).unwrap();
-            if let Some(send) = &send {
-                sent.push((i, send.counts.cur));
+            match limiter.admit(&hash(), &id(), at).unwrap() {
+                Decision::Ask(send) => {
+                    asked.push((i, send.counts.cur));
+                    alone(&limiter, Some(send));
+                    limiter.decide(&hash(), at).unwrap();
+                }
+                Decision::Admitted(_, send) => {
+                    if let Some(send) = &send {
+                        beside.push((i, send.counts.cur));
+                    }
+                    alone(&limiter, send);
+                }
             }
-            alone(&limiter, send);
         }
-        assert_eq!(sent[0], (0, 1), "the first call is sent at once");
-        assert_eq!(sent[1], (5, 5), "then every limit/20 calls");
-        let near: Vec<_> = sent.iter().filter(|(i, _)| *i >= 50).collect();
         assert_eq!(
-            near.len(),
-            50,
-            "each call past half the limit is sent: {sent:?}"
+            asked[..2],
+            [(0, 1), (1, 1)],
+            "the first two calls ask the store (the second: are instances still arriving?)"
         );
-        let total: u64 = sent.iter().map(|(_, n)| n).sum();
+        assert_eq!(beside[0], (6, 5), "then every limit/20 calls, beside");
+        assert!(
+            asked.iter().skip(2).all(|(i, n)| *i >= 95 && *n == 1),
+            "only the last calls, one by one: {asked:?}"
+        );
+        assert!(asked.len() > 2, "near the limit, calls ask: {asked:?}");
+        let total: u64 = asked.iter().chain(&beside).map(|(_, n)| n).sum();
         assert_eq!(total, 100, "every admitted call is sent exactly once");
+        assert!(call(&limiter, at).is_err());
+    }
+
+    #[test]
+    fn with_many_instances_each_decides_alone_only_within_its_share() {
+        let limiter = Limiter::new(600);
+        let at = 8 * MINUTE_MS;
+        // Two calls ask: 100 instances share the token, and no more arrive; 100 calls
+        // so far. Each may then hold (599 - 100) / 100 / 2 = 2 calls unsent.
+        for total in [99, 100] {
+            let Decision::Ask(send) = limiter.admit(&hash(), &id(), at).unwrap() else {
+                panic!("the first two calls ask");
+            };
+            let shared = Shared {
+                totals: vec![(minute_of(at), total)],
+                instances: 100,
+            };
+            limiter.settle(send, Some(shared));
+            limiter.decide(&hash(), at).unwrap();
+        }
+        let Decision::Admitted(_, None) = limiter.admit(&hash(), &id(), at).unwrap() else {
+            panic!("the first of a batch of 2 is not sent");
+        };
+        let Decision::Admitted(_, Some(send)) = limiter.admit(&hash(), &id(), at).unwrap() else {
+            panic!("the second is");
+        };
+        assert_eq!(send.counts.cur, 2);
+        // The others called meanwhile: 450 calls, less than 2 each left of the room.
+        let shared = Shared {
+            totals: vec![(minute_of(at), 450)],
+            instances: 100,
+        };
+        limiter.settle(send, Some(shared));
+        assert!(matches!(
+            limiter.admit(&hash(), &id(), at).unwrap(),
+            Decision::Ask(_)
+        ));
     }
 
     #[test]
     fn what_other_instances_admitted_counts_against_this_one() {
         let limiter = Limiter::new(10);
         let at = 3 * MINUTE_MS;
-        let (_, send) = limiter.admit(&hash(), &id(), at).unwrap();
-        let send = send.unwrap();
+        let Decision::Ask(send) = limiter.admit(&hash(), &id(), at).unwrap() else {
+            panic!("a first call asks");
+        };
         assert_eq!(send.counts.cur, 1);
-        // The store answers: with ours, 10 calls this minute.
-        limiter.settle(send, Some(vec![(minute_of(at), 10)]));
+        // The store answers: with ours, 10 calls this minute — ours is the 10th.
+        let shared = Shared {
+            totals: vec![(minute_of(at), 10)],
+            instances: 2,
+        };
+        limiter.settle(send, Some(shared));
+        assert!(limiter.decide(&hash(), at).is_ok());
+        assert!(matches!(call(&limiter, at), Err(Error::RateLimited { .. })));
+        // Had there been 11, ours would be refused.
+        let other = Limiter::new(10);
+        let Decision::Ask(send) = other.admit(&hash(), &id(), at).unwrap() else {
+            panic!("a first call asks");
+        };
+        let shared = Shared {
+            totals: vec![(minute_of(at), 11)],
+            instances: 2,
+        };
+        other.settle(send, Some(shared));
         assert!(matches!(
-            limiter.admit(&hash(), &id(), at),
+            other.decide(&hash(), at),
             Err(Error::RateLimited { .. })
         ));
     }
@@ -541,7 +705,7 @@ mod tests {
                 let mut admitted_at: Vec<i64> = Vec::new();
                 for gap in gaps {
                     now += gap;
-                    match limiter.admit(&hash(), &id(), now) {
+                    match call(&limiter, now) {
                         Ok((_, send)) => {
                             admitted_at.push(now);
                             alone(&limiter, send);
