@@ -2,5 +2,6 @@
 //! keep-alive HTTP client, CPU and memory from `/proc`; and the rate limiter across
 //! instances, simulated in one process.
 
+pub mod cost;
 pub mod limits;
 pub mod measure;

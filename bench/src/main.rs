@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use knotie_bench::limits;
 use knotie_bench::measure::{percentile, Bench, Kind, PepperFrom, Sample};
+use knotie_bench::{cost, limits};
 
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -67,9 +67,18 @@ async fn main() -> Result<(), knotie_local::BoxError> {
     eprintln!("DynamoDB requests per tools/call, counted by a proxy");
     let mut requests = Vec::new();
     for kind in Kind::BOTH {
-        requests.push(bench.count_requests(kind, 100, false).await?);
+        requests.push(bench.count_requests(kind, 100, false, None).await?);
     }
-    let oauth = bench.count_requests(Kind::Rust, 100, true).await?;
+    let oauth = bench.count_requests(Kind::Rust, 100, true, None).await?;
+
+    eprintln!("cost: units at the default rate limit, and the bootstrap's billed duration");
+    // At the template's default limit (120 a minute), below it: the rate counts are
+    // written as deployed.
+    let mut units = Vec::new();
+    for kind in Kind::BOTH {
+        units.push(bench.count_requests(kind, 60, false, Some(120)).await?);
+    }
+    let billed = bench.billed_rust(5, warm_calls.min(500)).await?;
 
     eprintln!("the rate limit across instances: a burst from each, simulated");
     let limits = limits::simulate(&knotie_local::Local::from_env().await?).await?;
@@ -77,6 +86,7 @@ async fn main() -> Result<(), knotie_local::BoxError> {
     let mut results = report(&bench, floor, &cold, &warm, &requests);
     results["dynamodb_requests_per_call"]["rust_oauth_access_token"] = oauth;
     results["rate_limit_across_instances"] = limits;
+    results["cost_per_million_calls"] = costs(&results, &cold, &billed, &units);
     let out = std::env::var("OUT_DIR").unwrap_or_else(|_| "bench".into());
     // Minutes of measuring must not be lost to a directory that is not there yet.
     std::fs::create_dir_all(&out)?;
@@ -88,6 +98,36 @@ async fn main() -> Result<(), knotie_local::BoxError> {
     std::fs::write(format!("{out}/RESULTS.md"), &table)?;
     println!("{table}");
     Ok(())
+}
+
+/// Dollars per million calls for each side, from this run's figures: Rust's warm calls
+/// billed as the bootstrap ran them under the emulator, the peer's as its warm latency at
+/// concurrency 1 (it has no Lambda handler to time); cold starts as measured above.
+fn costs(results: &Value, cold: &Cold, billed: &[Duration], units: &[Value]) -> Value {
+    let measured = |warm_ms: f64, cold_ms: f64, units: &Value| cost::Measured {
+        warm_ms,
+        cold_ms,
+        read_units: units["read_units"].as_f64().unwrap_or(f64::NAN),
+        write_units: units["write_units"].as_f64().unwrap_or(f64::NAN),
+    };
+    let node_warm = results["warm"]["concurrency_1"]["node"]["p50_ms"]
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    let rust = measured(
+        ms(percentile(billed, 50)),
+        ms(percentile(&cold.rust, 50)),
+        &units[Kind::Rust as usize],
+    );
+    let node = measured(
+        node_warm,
+        ms(percentile(&cold.node, 50)),
+        &units[Kind::Node as usize],
+    );
+    json!({
+        "rust": cost::per_million(&rust),
+        "node": cost::per_million(&node),
+        "assumptions": cost::assumptions(),
+    })
 }
 
 /// Cold starts, each from exec to its first answer (and the Rust bootstrap's init).
@@ -261,6 +301,34 @@ fn markdown(r: &Value) -> String {
         &Value::Null,
         &Value::Null,
     );
+    let c = &r["cost_per_million_calls"];
+    t += "\n## What a million calls cost\n\n";
+    t += &format!(
+        "US dollars, on-demand: arm64 Lambda at {} MB, DynamoDB on demand (prices read {}); \
+         {}% of calls start an instance; every call a `tools/call get_account` at the \
+         default rate limit (its rate counts written as deployed). Billed duration: Rust's \
+         bootstrap under the Runtime API emulator, event to next poll; the Node peer's warm \
+         latency at concurrency 1; each rounded up to the ms as Lambda bills. The peer \
+         neither limits rates nor records last use: it writes nothing.\n\n",
+        c["assumptions"]["memory_mb"].as_f64().unwrap_or(0.0),
+        c["assumptions"]["prices_usd"]["read"]
+            .as_str()
+            .unwrap_or("?"),
+        c["assumptions"]["cold_share"].as_f64().unwrap_or(0.0) * 100.0,
+    );
+    t += "| per million calls | Rust | Node |\n|---|---|---|\n";
+    for (label, key) in [
+        ("billed ms per call (average)", "billed_ms_per_call"),
+        ("DynamoDB read units per call", "read_units_per_call"),
+        ("DynamoDB write units per call", "write_units_per_call"),
+        ("Lambda requests, $", "lambda_requests"),
+        ("Lambda duration, $", "lambda_duration"),
+        ("DynamoDB reads, $", "dynamodb_reads"),
+        ("DynamoDB writes, $", "dynamodb_writes"),
+        ("total, $", "total"),
+    ] {
+        t += &format!("| {label} | {} | {} |\n", c["rust"][key], c["node"][key]);
+    }
     t += "\n## The rate limit across instances\n\n";
     t += "One token, a burst from every instance at once within one minute (each instance \
           one call at a time, its counts sent before its next call, as on Lambda): calls \

@@ -355,6 +355,30 @@ impl Bench {
         }
     }
 
+    /// The `mcp` bootstrap warm under the Runtime API emulator: each call from its event
+    /// handed out to the bootstrap's next poll — what Lambda bills, the bookkeeping after
+    /// the answer included — after `warmup` calls.
+    pub async fn billed_rust(
+        &self,
+        warmup: usize,
+        calls: usize,
+    ) -> Result<Vec<Duration>, BoxError> {
+        let mut function = Function::start(&self.bootstrap, &self.bootstrap_env()).await?;
+        let mut billed = Vec::with_capacity(calls);
+        for i in 0..warmup + calls {
+            let start = Instant::now();
+            let outcome = function.invoke(&self.event).await?;
+            function.idle().await?;
+            if !matches!(outcome, Outcome::Response(_)) {
+                return Err(format!("the bootstrap failed: {outcome:?}").into());
+            }
+            if i >= warmup {
+                billed.push(start.elapsed());
+            }
+        }
+        Ok(billed)
+    }
+
     /// `calls` calls per server at concurrency 1, then 16, in alternating rounds.
     pub async fn warm(&self, calls: usize) -> Result<Vec<Sample>, BoxError> {
         let servers = [
@@ -407,16 +431,24 @@ impl Bench {
         Ok(samples)
     }
 
-    /// DynamoDB requests per tools/call, by operation, through a counting proxy; with
-    /// `oauth`, each call made with the connected app's access token.
+    /// DynamoDB requests per tools/call, by operation, and the capacity units they
+    /// consumed as DynamoDB reports them, through a counting proxy; with `oauth`, each
+    /// call made with the connected app's access token; with `rate_limit`, the server
+    /// limits each token so (its rate counts are then written as deployed).
     pub async fn count_requests(
         &self,
         kind: Kind,
         calls: usize,
         oauth: bool,
+        rate_limit: Option<u32>,
     ) -> Result<Value, BoxError> {
         let proxy = knotie_local::proxy::Proxy::start(&self.dynamodb).await?;
-        let server = self.start(kind, &proxy.url(), &[]);
+        proxy.measure_capacity();
+        let limit: Vec<(&str, String)> = rate_limit
+            .map(|l| ("MCP_RATE_LIMIT_PER_MINUTE", l.to_string()))
+            .into_iter()
+            .collect();
+        let server = self.start(kind, &proxy.url(), &limit);
         wait_until_up(self, &server).await?;
         let token = if oauth {
             &self.oauth_token
@@ -429,16 +461,22 @@ impl Bench {
             self.call_with(server.port, token).await?;
         }
         proxy.take_counts();
+        proxy.take_capacity();
         for _ in 0..calls {
             self.call_with(server.port, token).await?;
         }
+        // What the server writes once the answers are out, done too.
+        tokio::time::sleep(Duration::from_millis(200)).await;
         let counts = proxy.take_counts();
+        let units = proxy.take_capacity().unwrap_or_default();
         let total: usize = counts.values().sum();
         let mut per_call = serde_json::Map::new();
         per_call.insert("total".into(), json!(total as f64 / calls as f64));
         for (op, n) in counts {
             per_call.insert(op, json!(n as f64 / calls as f64));
         }
+        per_call.insert("read_units".into(), json!(units.read / calls as f64));
+        per_call.insert("write_units".into(), json!(units.write / calls as f64));
         Ok(Value::Object(per_call))
     }
 }

@@ -60,6 +60,16 @@ struct State {
     items_read: BTreeMap<String, usize>,
     accesses: BTreeSet<Access>,
     injected: BTreeMap<Fault, usize>,
+    /// Whether DynamoDB is asked what each request consumed, and the units so far.
+    capacity: Option<Capacity>,
+}
+
+/// DynamoDB capacity units consumed, as DynamoDB reports them (`ConsumedCapacity`): what
+/// on-demand mode bills as read and write request units.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Capacity {
+    pub read: f64,
+    pub write: f64,
 }
 
 /// One permission a request needs, as IAM names it: the action (`dynamodb:PutItem` for a
@@ -138,6 +148,22 @@ impl Proxy {
         std::mem::take(&mut self.lock().accesses)
     }
 
+    /// Asks DynamoDB what each request consumes from now on (`ReturnConsumedCapacity`),
+    /// and starts counting the units.
+    pub fn measure_capacity(&self) {
+        self.lock().capacity = Some(Capacity::default());
+    }
+
+    /// The units consumed since the last call, if they are measured.
+    pub fn take_capacity(&self) -> Option<Capacity> {
+        let mut state = self.lock();
+        let taken = state.capacity;
+        if taken.is_some() {
+            state.capacity = Some(Capacity::default());
+        }
+        taken
+    }
+
     /// Faults injected so far, by kind (latencies counted together).
     pub fn injected(&self) -> BTreeMap<String, usize> {
         let mut by_kind = BTreeMap::new();
@@ -194,14 +220,24 @@ async fn forward(
         .and_then(|v| v.to_str().ok())
         .map(|t| t.rsplit('.').next().unwrap_or(t).to_owned())
         .unwrap_or_else(|| "?".into());
-    let (parts, body) = req.into_parts();
-    let body = body.collect().await?.to_bytes();
+    let (mut parts, body) = req.into_parts();
+    let mut body = body.collect().await?.to_bytes();
+    let measuring = lock(&state).capacity.is_some() && parts.headers.contains_key("x-amz-target");
+    if measuring {
+        if let Some(asked) = asking_capacity(&body) {
+            parts
+                .headers
+                .insert(hyper::header::CONTENT_LENGTH, asked.len().into());
+            body = asked;
+        }
+    }
     let target = parts
         .headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("?");
-    let needed = accesses(target, &body);
+        .unwrap_or("?")
+        .to_owned();
+    let needed = accesses(&target, &body);
     let fault = {
         let mut state = lock(&state);
         *state.counts.entry(operation).or_default() += 1;
@@ -245,10 +281,49 @@ async fn forward(
             *state.items_read.entry(item).or_default() += 1;
         }
     }
+    if measuring {
+        let units = consumed(&body);
+        let writes = matches!(
+            operation_of(&target),
+            "PutItem" | "UpdateItem" | "DeleteItem" | "BatchWriteItem" | "TransactWriteItems"
+        );
+        if let Some(capacity) = lock(&state).capacity.as_mut() {
+            match writes {
+                true => capacity.write += units,
+                false => capacity.read += units,
+            }
+        }
+    }
     if fault == Some(Fault::LoseResponse) {
         return Err("response lost by the fault proxy".into());
     }
     Ok(Response::from_parts(parts, Full::new(body)))
+}
+
+fn operation_of(target: &str) -> &str {
+    target.rsplit('.').next().unwrap_or(target)
+}
+
+/// A DynamoDB request's body asking for its consumed capacity, unless it already does.
+fn asking_capacity(body: &[u8]) -> Option<Bytes> {
+    let mut request: serde_json::Map<String, Value> = serde_json::from_slice(body).ok()?;
+    if request.contains_key("ReturnConsumedCapacity") {
+        return None;
+    }
+    request.insert("ReturnConsumedCapacity".into(), "TOTAL".into());
+    serde_json::to_vec(&request).ok().map(Bytes::from)
+}
+
+/// The capacity units a DynamoDB answer reports (one table, or one per table).
+fn consumed(body: &[u8]) -> f64 {
+    let Ok(answer) = serde_json::from_slice::<Value>(body) else {
+        return 0.0;
+    };
+    let units = |c: &Value| c["CapacityUnits"].as_f64().unwrap_or(0.0);
+    match &answer["ConsumedCapacity"] {
+        Value::Array(each) => each.iter().map(units).sum(),
+        one => units(one),
+    }
 }
 
 /// The permissions one request needs, from its `X-Amz-Target` (`DynamoDB_20120810.Query`,

@@ -86,12 +86,22 @@ pub async fn authenticate(
     limiter.check(&elsewhere, now_ms)?;
     // Strongly consistent: a revoke must be seen by the very next call.
     let grant = store.find_token(hash).await?;
+    // The rate decision, when it was made beside the profile's read.
+    let mut rate = None;
     let decision = match (
         admission::admit(grant.as_ref(), Profile::Unread, source, now),
         &grant,
     ) {
         (Admission::NeedsProfile, Some(found)) => {
-            let profile = profiles.get(store, &found.account).await?;
+            // A token that passed its own checks: its account's profile (not cached
+            // here) and its rate decision (which may ask the store) at once, so that a
+            // first call's two round trips overlap.
+            let (profile, admitted) = tokio::join!(
+                profiles.get(store, &found.account),
+                limiter.admit_with(store, hash, &found.token_id, now_ms)
+            );
+            rate = Some(admitted);
+            let profile = profile?;
             let profile = profile.as_ref().map_or(Profile::Missing, Profile::Read);
             admission::admit(grant.as_ref(), profile, source, now)
         }
@@ -104,6 +114,8 @@ pub async fn authenticate(
                 // Unknown hashes are anyone's to make up: they are not tracked.
                 Refusal::Unknown => {}
                 Refusal::Address { .. } => limiter.count_refused(&elsewhere, now_ms),
+                // Counted already, beside the profile's read.
+                _ if rate.is_some() => {}
                 _ => limiter.count_refused(hash, now_ms),
             }
             let connected = grant.as_ref().is_some_and(|g| g.connected);
@@ -124,9 +136,14 @@ pub async fn authenticate(
             )
         }
     };
-    let (quota, send) = limiter
-        .admit_with(store, hash, &caller.token_id, now_ms)
-        .await?;
+    let (quota, send) = match rate {
+        Some(admitted) => admitted?,
+        None => {
+            limiter
+                .admit_with(store, hash, &caller.token_id, now_ms)
+                .await?
+        }
+    };
     let stale = grant
         .as_ref()
         .and_then(|g| g.last_used_at)
