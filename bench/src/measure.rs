@@ -243,6 +243,34 @@ impl Bench {
         Ok(times)
     }
 
+    /// The parts of a cold start that are not the function's own work, each timed alone
+    /// against the same stand-ins: exec to exit of an empty program built like the
+    /// bootstrap, and the pepper's first read from Secrets Manager by a new client (new
+    /// connection). Medians of `samples`.
+    pub async fn cold_floor(&self, samples: usize) -> Result<(Duration, Duration), BoxError> {
+        let empty =
+            std::path::Path::new(&std::env::var("RUST_SERVER")?).with_file_name("knotie-empty");
+        let (mut exec, mut pepper) = (Vec::new(), Vec::new());
+        let sdk = knotie::aws::local_sdk_config().await;
+        for _ in 0..samples {
+            let start = Instant::now();
+            let status = Command::new(&empty).status()?;
+            exec.push(start.elapsed());
+            if !status.success() {
+                return Err("the empty program failed".into());
+            }
+            let secrets = knotie::aws::secretsmanager_at(&sdk, &self.secrets);
+            let start = Instant::now();
+            secrets
+                .get_secret_value()
+                .secret_id(PEPPER_SECRET)
+                .send()
+                .await?;
+            pepper.push(start.elapsed());
+        }
+        Ok((percentile(&exec, 50), percentile(&pepper, 50)))
+    }
+
     fn start(&self, kind: Kind, dynamodb: &str, env: &[(&str, String)]) -> Server {
         let port = free_port();
         let mut command = match kind {
