@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use knotie_bench::measure::{percentile, Bench, Kind, PepperFrom, Sample};
+use knotie_bench::measure::{percentile, Bench, Caller, Kind, PepperFrom, Sample};
 use knotie_bench::{cost, limits};
 
 fn setting(name: &str, default: usize) -> usize {
@@ -70,16 +70,26 @@ async fn main() -> Result<(), knotie_local::BoxError> {
     eprintln!("DynamoDB requests per tools/call, counted by a proxy");
     let mut requests = Vec::new();
     for kind in Kind::BOTH {
-        requests.push(bench.count_requests(kind, 100, false, None).await?);
+        requests.push(
+            bench
+                .count_requests(kind, 100, Caller::Personal, None)
+                .await?,
+        );
     }
-    let oauth = bench.count_requests(Kind::Rust, 100, true, None).await?;
+    let oauth = bench
+        .count_requests(Kind::Rust, 100, Caller::ConnectedApp, None)
+        .await?;
 
     eprintln!("cost: units at the default rate limit, and the bootstrap's billed duration");
     // At the template's default limit (120 a minute), below it: the rate counts are
     // written as deployed.
     let mut units = Vec::new();
     for kind in Kind::BOTH {
-        units.push(bench.count_requests(kind, 60, false, Some(120)).await?);
+        units.push(
+            bench
+                .count_requests(kind, 60, Caller::Fresh, Some(120))
+                .await?,
+        );
     }
     let billed = bench.billed_rust(5, warm_calls.min(500)).await?;
 

@@ -234,6 +234,18 @@ impl Bench {
         for _ in 0..warmup {
             get().await?;
         }
+        // A first call now also writes (its rate decision): warm that path of the JVM too.
+        for i in 0..warmup / 5 {
+            self.store_client
+                .update_item()
+                .table_name(&self.table)
+                .key("PK", AttributeValue::S("WARMUP#bench".into()))
+                .key("SK", AttributeValue::S((i % 16).to_string()))
+                .update_expression("ADD n :one")
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .send()
+                .await?;
+        }
         let mut times = Vec::with_capacity(samples);
         for _ in 0..samples {
             let start = Instant::now();
@@ -241,6 +253,21 @@ impl Bench {
             times.push(start.elapsed());
         }
         Ok(times)
+    }
+
+    /// A new personal token of the bench's account.
+    async fn fresh_token(&self) -> Result<String, BoxError> {
+        let local = Local::from_env().await?;
+        let pepper = local.app.pepper.get().await?;
+        let identity = Identity {
+            account: AccountId::parse("acct_bench").ok_or("account id")?,
+            user: "bench".into(),
+            role: knotie::model::roles::Role::Owner,
+        };
+        let new = NewToken::from_json(br#"{"name": "bench, counted"}"#)?;
+        let now = knotie::model::time::Timestamp::now();
+        let made = lifecycle::generate(&local.app.store, pepper, &identity, new, now).await?;
+        Ok(made.token.expose().to_owned())
     }
 
     /// The parts of a cold start that are not the function's own work, each timed alone
@@ -460,14 +487,14 @@ impl Bench {
     }
 
     /// DynamoDB requests per tools/call, by operation, and the capacity units they
-    /// consumed as DynamoDB reports them, through a counting proxy; with `oauth`, each
-    /// call made with the connected app's access token; with `rate_limit`, the server
-    /// limits each token so (its rate counts are then written as deployed).
+    /// consumed as DynamoDB reports them, through a counting proxy, each call made with
+    /// `token`; with `rate_limit`, the server limits each token so (its rate counts are
+    /// then written as deployed).
     pub async fn count_requests(
         &self,
         kind: Kind,
         calls: usize,
-        oauth: bool,
+        token: Caller,
         rate_limit: Option<u32>,
     ) -> Result<Value, BoxError> {
         let proxy = knotie_local::proxy::Proxy::start(&self.dynamodb).await?;
@@ -478,10 +505,14 @@ impl Bench {
             .collect();
         let server = self.start(kind, &proxy.url(), &limit);
         wait_until_up(self, &server).await?;
-        let token = if oauth {
-            &self.oauth_token
-        } else {
-            &self.token
+        let fresh;
+        let token = match token {
+            Caller::Personal => &self.token,
+            Caller::ConnectedApp => &self.oauth_token,
+            Caller::Fresh => {
+                fresh = self.fresh_token().await?;
+                &fresh
+            }
         };
         // A token's first calls on an instance read its account, record a use and ask the
         // rate counts before they are admitted: not warm calls.
@@ -507,6 +538,19 @@ impl Bench {
         per_call.insert("write_units".into(), json!(units.write / calls as f64));
         Ok(Value::Object(per_call))
     }
+}
+
+/// Whose token a counted call carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// The bench's personal token, which every other measurement uses.
+    Personal,
+    /// A connected app's OAuth access token.
+    ConnectedApp,
+    /// A token made for this count alone: its rate counts hold only its own calls, as
+    /// a token served by one instance has them (the bench's token has been called by
+    /// every server and bootstrap of the run, and its limiter knows it).
+    Fresh,
 }
 
 /// An app connected to the bench's account the way MCP authorization connects one —

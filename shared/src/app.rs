@@ -28,8 +28,8 @@ impl App {
     /// [`App::from_env`] for the MCP endpoint, whose cold start a caller waits for: what
     /// it serves is built from the app (`build`) on another thread while the pepper is on
     /// its way — that round trip is the longest step of a cold start, and the CPU work of
-    /// `build` (the tools' schemas) fits inside it — and meanwhile a read opens the
-    /// connection to DynamoDB, so the first call does not (on Lambda, a TLS handshake).
+    /// `build` (the tools' schemas) fits inside it — and meanwhile reads open the
+    /// connections to DynamoDB, so the first call does not (on Lambda, a TLS handshake).
     pub async fn start<T: Send + 'static>(
         build: impl FnOnce(Arc<App>) -> T + Send + 'static,
     ) -> Result<T, BoxError> {

@@ -2,10 +2,11 @@
 //!
 //! What a cold start does, in order: configuration and AWS clients (the region and
 //! credentials named from the Lambda environment, trusting only Amazon's roots); then, at
-//! once, the pepper's round trip to Secrets Manager, a read that opens the connection to
-//! DynamoDB, and the MCP tools' schemas built on another thread; then the first call — the
-//! token read, the account profile read — answered. Its bookkeeping writes (the token's
-//! last use, the shared rate counts) and its log line come after the answer is posted:
+//! once, the pepper's round trip to Secrets Manager, two reads that open two connections
+//! to DynamoDB, and the MCP tools' schemas built on another thread; then the first call —
+//! the token read, then at once the account profile read and the token's rate decision
+//! (its count added to the shared one) — answered. Its bookkeeping writes (the token's
+//! last use) and its log line come after the answer is posted:
 //! Lambda returns the answer then and freezes the function only when it asks for its next
 //! event. `make bench` times it (see the README's Performance).
 

@@ -101,20 +101,23 @@ impl Store {
         Ok(())
     }
 
-    /// Opens the connection to DynamoDB, and pays the client's first-request costs, with a
-    /// read of an item that never exists: the MCP function's cold start does it while the
+    /// Opens two connections to DynamoDB, and pays the client's first-request costs, with
+    /// reads of an item that never exists: the MCP function's cold start does it while the
     /// pepper loads, so its first call does not (on Lambda, a TLS handshake). Eventually
     /// consistent: half the read capacity. A failure is the first request's to meet.
     pub async fn warm_up(&self) {
-        let read = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::WARM_UP))
-            .key(keys::SK, s(keys::WARM_UP))
-            .send()
-            .await;
-        if let Err(e) = read {
+        // Two reads at once open two connections: a token's first call reads its
+        // account's profile and asks for its rate decision at the same time.
+        let read = || {
+            self.client
+                .get_item()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::WARM_UP))
+                .key(keys::SK, s(keys::WARM_UP))
+                .send()
+        };
+        let (first, second) = tokio::join!(read(), read());
+        if let Err(e) = first.and(second) {
             tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e), "warm-up read failed");
         }
     }
