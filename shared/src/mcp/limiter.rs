@@ -236,8 +236,8 @@ impl Limiter {
         entry.pending.cur = entry.pending.cur.saturating_add(1);
         let settled = entry.synced && entry.instances == entry.instances_before;
         let alone = settled && share >= ALONE_FROM;
-        // (A send in flight — calls served at once on the local server — is waited for
-        // by no one: this call is decided from what is known, counted in flight.)
+        // With a send in flight (the local server serves calls at once), this call does
+        // not wait for it: it is decided from what is known.
         if !alone && !entry.sending {
             return Ok(Decision::Ask(self.take_send(entry, hash, token)));
         }
