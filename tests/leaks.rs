@@ -491,6 +491,8 @@ async fn a_tokens_history_records_its_changes_and_is_the_accounts_alone() {
         mcp: &mcp,
         token: token.clone(),
     };
+    // A token's first two calls on an instance also ask for its rate decision.
+    c.ok("get_account", json!({})).await;
     c.ok("get_account", json!({})).await;
     proxy.take_counts();
     c.ok("list_customers", json!({})).await;
