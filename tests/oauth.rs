@@ -120,6 +120,11 @@ fn mcp_status(server: &Server, token: &str) -> u16 {
 }
 
 fn grant_row(server: &Server, account: &str, id: &str) -> Value {
+    listed(server, account, |t| t["id"] == id)
+}
+
+/// The first row of the account's Settings list (every status) that `is` picks, or null.
+fn listed(server: &Server, account: &str, is: impl Fn(&Value) -> bool) -> Value {
     let (_, list) = call(
         "GET",
         &format!("{}/mcp-tokens?status=all&limit=100", server.base),
@@ -130,7 +135,7 @@ fn grant_row(server: &Server, account: &str, id: &str) -> Value {
         .as_array()
         .unwrap()
         .iter()
-        .find(|t| t["id"] == id)
+        .find(|t| is(t))
         .cloned()
         .unwrap_or(Value::Null)
 }
@@ -308,22 +313,10 @@ fn a_settings_revoke_ends_a_grants_access_token_at_once() {
     assert_eq!(status, 200, "{tokens}");
     let access = tokens["access_token"].as_str().unwrap();
     assert_eq!(mcp_status(&server, access), 200);
-    let (_, list) = call(
-        "GET",
-        &format!("{}/mcp-tokens", server.base),
-        "acct_other",
-        None,
-    );
-    let id = list["tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "Test App")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let row = grant_row(&server, "acct_other", &id);
+    let row = listed(&server, "acct_other", |t| {
+        t["connected_app"]["client_id"] == client.as_str()
+    });
+    let id = row["id"].as_str().unwrap().to_owned();
     assert_eq!(row["connected_app"]["name"], "Test App", "{row}");
     assert!(row["connected_app"]["client_id"]
         .as_str()
@@ -732,19 +725,10 @@ fn a_client_named_by_its_metadata_document_connects_and_bad_documents_are_refuse
         mcp_status(&server, tokens["access_token"].as_str().unwrap()),
         200
     );
-    let (_, list) = call(
-        "GET",
-        &format!("{}/mcp-tokens", server.base),
-        "acct_demo",
-        None,
-    );
-    let row = list["tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["connected_app"]["client_id"] == client.as_str())
-        .unwrap_or_else(|| panic!("the grant is listed: {list}"));
-    assert_eq!(row["name"], "Document App");
+    let row = listed(&server, "acct_demo", |t| {
+        t["connected_app"]["client_id"] == client.as_str()
+    });
+    assert_eq!(row["name"], "Document App", "the grant is listed: {row}");
 
     // A redirect URI the document does not list is the person's error, never a redirect.
     let (status, refused) = review(&authorization(&client, "http://127.0.0.1:9/elsewhere", &[]));
