@@ -113,6 +113,16 @@ pub struct Bench {
     store_client: aws_sdk_dynamodb::Client,
 }
 
+/// What a cold start costs before the function's own work (see [`Bench::cold_floor`]).
+pub struct ColdFloor {
+    /// Exec to exit of an empty program.
+    pub exec: Duration,
+    /// The pepper's read by a new client in a warm process.
+    pub pepper: Duration,
+    /// The cold start's requests alone, exec to exit of a fresh process.
+    pub requests: Duration,
+}
+
 /// A server under test; killed when dropped.
 struct Server {
     child: Child,
@@ -273,19 +283,27 @@ impl Bench {
     /// The parts of a cold start that are not the function's own work, each timed alone
     /// against the same stand-ins: exec to exit of an empty program built like the
     /// bootstrap, and the pepper's first read from Secrets Manager by a new client (new
-    /// connection). Medians of `samples`.
-    pub async fn cold_floor(&self, samples: usize) -> Result<(Duration, Duration), BoxError> {
-        let empty =
-            std::path::Path::new(&std::env::var("RUST_SERVER")?).with_file_name("knotie-empty");
-        let (mut exec, mut pepper) = (Vec::new(), Vec::new());
+    /// connection); and the cold start's requests alone, made by a fresh process
+    /// (`knotie-bare`). Medians of `samples`.
+    pub async fn cold_floor(&self, samples: usize) -> Result<ColdFloor, BoxError> {
+        let bin = |name: &str| -> Result<PathBuf, BoxError> {
+            Ok(std::path::Path::new(&std::env::var("RUST_SERVER")?).with_file_name(name))
+        };
+        let (empty, bare) = (bin("knotie-empty")?, bin("knotie-bare")?);
+        let (mut exec, mut pepper, mut requests) = (Vec::new(), Vec::new(), Vec::new());
         let sdk = knotie::aws::local_sdk_config().await;
-        for _ in 0..samples {
+        let timed = |command: &mut Command| -> Result<Duration, BoxError> {
             let start = Instant::now();
-            let status = Command::new(&empty).status()?;
-            exec.push(start.elapsed());
-            if !status.success() {
-                return Err("the empty program failed".into());
+            let output = command.output()?;
+            let elapsed = start.elapsed();
+            if !output.status.success() {
+                let said = String::from_utf8_lossy(&output.stderr);
+                return Err(format!("{command:?} failed: {said}").into());
             }
+            Ok(elapsed)
+        };
+        for _ in 0..samples {
+            exec.push(timed(&mut Command::new(&empty))?);
             let secrets = knotie::aws::secretsmanager_at(&sdk, &self.secrets);
             let start = Instant::now();
             secrets
@@ -294,8 +312,22 @@ impl Bench {
                 .send()
                 .await?;
             pepper.push(start.elapsed());
+            // As the emulator starts the bootstrap: its environment and nothing else.
+            let hash = self.hash_key.0.trim_start_matches("TOKENHASH#");
+            requests.push(timed(
+                Command::new(&bare)
+                    .env_clear()
+                    .envs(Function::aws_env())
+                    .envs(self.bootstrap_env())
+                    .env("TOKEN_HASH", hash)
+                    .env("ACCOUNT_ID", "acct_bench"),
+            )?);
         }
-        Ok((percentile(&exec, 50), percentile(&pepper, 50)))
+        Ok(ColdFloor {
+            exec: percentile(&exec, 50),
+            pepper: percentile(&pepper, 50),
+            requests: percentile(&requests, 50),
+        })
     }
 
     fn start(&self, kind: Kind, dynamodb: &str, env: &[(&str, String)]) -> Server {

@@ -78,6 +78,16 @@ impl Function {
         Function::start_with(binary, env, None).await
     }
 
+    /// The region and credentials Lambda gives a function, as the emulator gives them:
+    /// what the AWS SDK reads from the environment.
+    pub fn aws_env() -> [(&'static str, &'static str); 3] {
+        [
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "local"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+        ]
+    }
+
     /// A cold Lambda invocation: `event` is already waiting when the process starts, so
     /// the time to its answer is the bootstrap's init plus its first answer.
     pub async fn cold_start(
@@ -129,9 +139,7 @@ impl Function {
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "emulator")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "local")
-            .env("AWS_SECRET_ACCESS_KEY", "local")
+            .envs(Function::aws_env())
             .env("AWS_LAMBDA_LOG_LEVEL", "warn")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(output.try_clone()?)
