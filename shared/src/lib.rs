@@ -9,7 +9,8 @@
 //! 3. [`rules`]: what the product does — the token [`lifecycle`](rules::lifecycle) and the
 //!    account's customers, agents, credits and analytics — as read → decide → write.
 //! 4. The wiring a function is built from: [`config`] (read once), [`aws`] (SDK clients),
-//!    [`secrets`] (the pepper), [`logging`] (never a secret, at any level), [`metrics`]
+//!    [`secrets`] (the pepper), [`kept`] (what an instance keeps between requests, bounded
+//!    and for a while), [`logging`] (never a secret, at any level), [`metrics`]
 //!    (the one EMF line per request), [`app`] (config, store and pepper, built once),
 //!    [`lambda`] (the runtime loop that answers first and finishes after) and, with the
 //!    `fetch` feature, `fetch` (documents read from elsewhere, bounded; public addresses
@@ -47,6 +48,7 @@ pub mod config;
 pub mod error;
 #[cfg(feature = "fetch")]
 pub mod fetch;
+pub mod kept;
 pub mod lambda;
 #[cfg(feature = "leaks")]
 pub mod leaks;

@@ -3,13 +3,11 @@
 //! — over https from a public address, within [`TIMEOUT`] and [`MAX_BYTES`] — and kept
 //! for [`KEEP`] per instance, so the page's two requests read it once.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
-
-use tokio::sync::Mutex;
 
 use crate::error::Error;
 use crate::fetch::{Fetcher, Reach};
+use crate::kept::Kept;
 use crate::model::oauth::{document_url, Client, OAuthError, Registration};
 
 /// The longest a document may take to arrive.
@@ -19,19 +17,19 @@ pub const TIMEOUT: Duration = Duration::from_secs(3);
 pub const MAX_BYTES: usize = 16 * 1024;
 /// How long a document read is believed.
 pub const KEEP: Duration = Duration::from_secs(300);
-/// Documents kept at once; past it, the expired ones go, or else all.
+/// Documents kept at once; past it, the oldest goes.
 const MAX_KEPT: usize = 256;
 
 pub struct Documents {
     fetcher: Fetcher,
-    kept: Mutex<HashMap<String, (Instant, Client)>>,
+    kept: Kept<String, Client>,
 }
 
 impl Documents {
     pub fn new(reach: Reach) -> Documents {
         Documents {
             fetcher: Fetcher::new(reach, TIMEOUT, MAX_BYTES),
-            kept: Mutex::new(HashMap::new()),
+            kept: Kept::new(KEEP, MAX_KEPT),
         }
     }
 
@@ -40,14 +38,8 @@ impl Documents {
     pub async fn client(&self, client_id: &str) -> Result<Client, Error> {
         let url = document_url(client_id)?;
         let now = Instant::now();
-        if let Some((_, client)) = self
-            .kept
-            .lock()
-            .await
-            .get(url)
-            .filter(|(read, _)| now.saturating_duration_since(*read) < KEEP)
-        {
-            return Ok(client.clone());
+        if let Some(client) = self.kept.get(url, now) {
+            return Ok(client);
         }
         let body = self
             .fetcher
@@ -64,14 +56,7 @@ impl Documents {
             name: registration.name,
             redirect_uris: registration.redirect_uris,
         };
-        let mut kept = self.kept.lock().await;
-        if kept.len() >= MAX_KEPT {
-            kept.retain(|_, (read, _)| now.saturating_duration_since(*read) < KEEP);
-            if kept.len() >= MAX_KEPT {
-                kept.clear();
-            }
-        }
-        kept.insert(url.to_owned(), (now, client.clone()));
+        self.kept.put(url.to_owned(), client.clone(), now);
         Ok(client)
     }
 }
