@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use knotie_bench::measure::{percentile, Bench, Caller, Kind, PepperFrom, Sample};
+use knotie_bench::measure::{percentile, Bench, Caller, ColdFloor, Kind, PepperFrom, Sample};
 use knotie_bench::{cost, limits};
 
 fn setting(name: &str, default: usize) -> usize {
@@ -41,9 +41,14 @@ async fn main() -> Result<(), knotie_local::BoxError> {
         .floor(setting("FLOOR_WARMUP", 10_000), 1000.min(warm_calls))
         .await?;
 
-    eprintln!("cold starts: {cold_starts} of each, alternating");
+    eprintln!(
+        "cold starts: {cold_starts} of each, alternating, each Rust one beside its floor's \
+         parts: an empty program's exec, the pepper's round trip, the cold start's requests \
+         alone in a fresh process"
+    );
     let mut cold = Cold::default();
     for _ in 0..cold_starts {
+        cold.floor.push(bench.cold_floor().await?);
         let (answered, init) = bench.cold_start_rust().await?;
         cold.rust.push(answered);
         cold.rust_init.push(init);
@@ -58,12 +63,6 @@ async fn main() -> Result<(), knotie_local::BoxError> {
         cold.node_pepper_in_env
             .push(bench.cold_start_node(PepperFrom::Env).await?);
     }
-
-    eprintln!(
-        "the cold start's floor: an empty program's exec, the pepper's round trip, \
-         the cold start's requests alone in a fresh process"
-    );
-    let cold_floor = bench.cold_floor(cold_starts.max(5)).await?;
 
     eprintln!(
         "warm: {warm_calls} tools/call get_account each at concurrency 1 and 16, interleaved"
@@ -106,15 +105,20 @@ async fn main() -> Result<(), knotie_local::BoxError> {
     // A cold start's floor (the issue's): exec, the pepper, then the first call's two
     // reads one after the other (the token, then its account).
     let getitem = results["floor_getitem_p50_ms"].as_f64().unwrap_or(f64::NAN);
-    let floor = ms(cold_floor.exec) + ms(cold_floor.pepper) + 2.0 * getitem;
+    let median = |part: fn(&ColdFloor) -> Duration| {
+        let samples: Vec<Duration> = cold.floor.iter().map(part).collect();
+        ms(percentile(&samples, 50))
+    };
+    let (exec, pepper) = (median(|f| f.exec), median(|f| f.pepper));
+    let floor = exec + pepper + 2.0 * getitem;
     let cold_median = results["cold_start_ms"]["rust"]["median"]
         .as_f64()
         .unwrap_or(f64::NAN);
-    let bare = ms(cold_floor.requests);
+    let bare = median(|f| f.requests);
     let ratio = |a: f64, b: f64| (a / b * 100.0).round() / 100.0;
     results["cold_start_floor_ms"] = json!({
-        "exec_empty_program": ms(cold_floor.exec),
-        "pepper_first_read": ms(cold_floor.pepper),
+        "exec_empty_program": exec,
+        "pepper_first_read": pepper,
         "first_call_reads": (2.0 * getitem * 100.0).round() / 100.0,
         "total": (floor * 100.0).round() / 100.0,
         "cold_start_over_floor": ratio(cold_median, floor),
@@ -174,6 +178,8 @@ struct Cold {
     /// Its pepper in its environment: what the peer skips that a deployed function
     /// cannot.
     node_pepper_in_env: Vec<Duration>,
+    /// Beside each Rust cold start.
+    floor: Vec<ColdFloor>,
 }
 
 fn ms(d: Duration) -> f64 {
