@@ -25,7 +25,7 @@ else
 fi
 say "building the mcp bootstrap, the Rust server and the harness ($profile)"
 if [ "${BENCH_SMOKE:-0}" = 1 ]; then
-  cargo build --quiet --profile "$profile" -p knotie-bench -p mcp
+  build_workspace_debug
 else
   # The bootstrap alone, as `sam build` builds it: features unify within one build, and
   # the harness's would add the local stack's to the measured binary.
@@ -45,7 +45,7 @@ say "measuring (results in $OUT_DIR)"
 
 if [ "${BENCH_SMOKE:-0}" = 1 ]; then
   say "auth hot path: each Criterion benchmark once"
-  cargo test --quiet -p knotie --bench auth
+  cargo test --quiet --workspace --bench auth
 else
   say "auth hot path (Criterion)"
   cargo bench -p knotie --bench auth

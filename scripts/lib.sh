@@ -143,3 +143,9 @@ start_moto() { # port
   PIDS+=("$!")
   wait_for_port "$1" "moto_server"
 }
+
+# Every debug binary, built as `make test` builds them: one set of features for the whole
+# workspace, so CI's smoke runs and its tests share one compile instead of one each.
+build_workspace_debug() {
+  cargo build --quiet --workspace --all-targets
+}

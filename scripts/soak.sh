@@ -13,7 +13,11 @@ else
   export OUT_DIR="${OUT_DIR:-$ROOT/bench}"
 fi
 say "building the server and the load ($profile)"
-cargo build --quiet --profile "$profile" -p knotie-bench
+if [ "${SOAK_SMOKE:-0}" = 1 ]; then
+  build_workspace_debug
+else
+  cargo build --quiet --profile "$profile" -p knotie-bench
+fi
 DYNAMODB_PORT="$(free_port)"; start_dynamodb_local "$DYNAMODB_PORT"
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$DYNAMODB_PORT" TABLE_NAME="knotie-soak"
 # The load's clients share tokens and call far faster than a person's assistant: the soak

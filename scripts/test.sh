@@ -10,7 +10,7 @@ ensure_chromium
 build_web
 check_template
 say "building"
-cargo build --quiet --workspace --all-targets
+build_workspace_debug
 DYNAMODB_PORT="$(free_port)"; start_dynamodb_local "$DYNAMODB_PORT"
 MOTO_PORT="$(free_port)"; start_moto "$MOTO_PORT"
 export KNOTIE_TEST_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
